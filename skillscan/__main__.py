@@ -1,0 +1,3 @@
+from skillscan.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""Invisible and reordering Unicode: what the model reads but a reviewer does not see.
+
+Benign uses are left alone: a BOM at offset 0, ZWJ inside emoji sequences, ZWNJ/ZWJ between
+letters of joining scripts (Arabic, Persian, Indic), a single variation selector after a
+symbol, and directional marks in genuine right-to-left text.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterator
+
+from skillscan.model import Artifact, ArtifactKind, Match, Skill
+from skillscan.rules.schema import Rule
+from skillscan.textpos import LineIndex
+
+TAG_RANGE = range(0xE0000, 0xE0080)
+BIDI_CONTROLS = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+DIRECTIONAL_MARKS = frozenset({0x200E, 0x200F, 0x061C})
+ZERO_WIDTH = frozenset(
+    {0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x180E, 0x034F, 0xFEFF,
+     0x115F, 0x1160, 0x3164, 0xFFA0, 0x17B4, 0x17B5, 0x2800}
+)
+JOINERS = frozenset({0x200C, 0x200D})
+VARIATION_SELECTORS = frozenset(range(0xFE00, 0xFE10)) | frozenset(range(0xE0100, 0xE01F0))
+_JOINING_SCRIPTS = ("ARABIC", "SYRIAC", "NKO", "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA",
+                    "TAMIL", "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "MONGOLIAN", "HEBREW", "THAI",
+                    "KHMER", "MYANMAR", "TIBETAN")
+
+
+def tag_characters(rule: Rule, skill: Skill) -> Iterator[Match]:
+    """Runs of Unicode tag characters (ASCII smuggling); the evidence is the decoded text."""
+    for artifact, text in _texts(skill):
+        if not any(0xE0000 <= ord(c) < 0xE0080 for c in text):
+            continue
+        index = LineIndex(text)
+        for start, end in _runs(text, lambda c: ord(c) in TAG_RANGE):
+            hidden = "".join(chr(ord(c) - 0xE0000) for c in text[start:end] if 0x20 <= ord(c) - 0xE0000 < 0x7F)
+            yield Match(rule.id, artifact, index.span(start, end), f"hidden text: {hidden!r}",
+                        note=f"{end - start} Unicode tag characters decode to ASCII")
+
+
+def bidi_controls(rule: Rule, skill: Skill) -> Iterator[Match]:
+    """Bidi overrides/embeddings/isolates anywhere, and directional marks outside RTL text."""
+    for artifact, text in _texts(skill):
+        index = LineIndex(text)
+        for offset, char in enumerate(text):
+            code = ord(char)
+            if code not in BIDI_CONTROLS and code not in DIRECTIONAL_MARKS:
+                continue
+            line, _ = index.position(offset)
+            line_text = index.line_text(line)
+            rtl_line = _has_rtl(line_text)
+            if code in DIRECTIONAL_MARKS and rtl_line:
+                continue
+            if code in BIDI_CONTROLS and rtl_line and artifact.kind not in (ArtifactKind.SCRIPT, ArtifactKind.CONFIG):
+                continue  # RTL prose legitimately embeds and isolates runs
+            yield Match(rule.id, artifact, index.span(offset, offset + 1), f"U+{code:04X} {_name(char)}",
+                        note=f"line shows as: {line_text.strip()[:120]!r}")
+
+
+def invisible_characters(rule: Rule, skill: Skill) -> Iterator[Match]:
+    """Zero-width and filler characters (and variation-selector runs) that hide content."""
+    for artifact, text in _texts(skill):
+        index = LineIndex(text)
+        for start, end in _runs(text, lambda c: ord(c) in ZERO_WIDTH or ord(c) in VARIATION_SELECTORS):
+            if _benign_invisible(text, start, end):
+                continue
+            codes = ", ".join(sorted({f"U+{ord(c):04X}" for c in text[start:end]}))
+            yield Match(rule.id, artifact, index.span(start, end), f"{end - start} invisible character(s): {codes}")
+
+
+def _texts(skill: Skill) -> Iterator[tuple[Artifact, str]]:
+    for artifact in skill.artifacts:
+        if artifact.text and not artifact.is_virtual and artifact.kind is not ArtifactKind.BINARY:
+            yield artifact, artifact.text
+
+
+def _runs(text: str, wanted: object) -> Iterator[tuple[int, int]]:
+    predicate = wanted  # type: ignore[assignment]
+    start = None
+    for offset, char in enumerate(text):
+        if predicate(char):  # type: ignore[operator]
+            if start is None:
+                start = offset
+        elif start is not None:
+            yield start, offset
+            start = None
+    if start is not None:
+        yield start, len(text)
+
+
+def _benign_invisible(text: str, start: int, end: int) -> bool:
+    run = text[start:end]
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    if run == "\ufeff" and start == 0:
+        return True
+    if len(run) == 1 and ord(run) in VARIATION_SELECTORS and before and _is_symbol(before):
+        return True  # VS15/VS16 after a symbol or emoji
+    if all(ord(c) in JOINERS for c in run) and len(run) <= 2:
+        if before and after and _is_symbol(before) and _is_symbol(after):
+            return True  # emoji ZWJ sequence
+        if before and after and (_joining(before) or _joining(after)):
+            return True  # shaping in Arabic, Persian, Indic …
+    if "\u200d" in run and before and _is_symbol(before) and all(ord(c) in JOINERS | VARIATION_SELECTORS for c in run):
+        return True  # e.g. emoji + VS16 + ZWJ inside one sequence
+    return False
+
+
+def _is_symbol(char: str) -> bool:
+    return unicodedata.category(char) in ("So", "Sk") or 0x1F000 <= ord(char) <= 0x1FAFF
+
+
+def _joining(char: str) -> bool:
+    name = unicodedata.name(char, "")
+    return any(name.startswith(script) for script in _JOINING_SCRIPTS)
+
+
+def _has_rtl(line: str) -> bool:
+    return any(unicodedata.bidirectional(c) in ("R", "AL") for c in line)
+
+
+def _name(char: str) -> str:
+    return unicodedata.name(char, "UNKNOWN")

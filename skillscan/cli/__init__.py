@@ -1,0 +1,54 @@
+"""The `skillscan` command. Subcommand modules parse options and call the library; no logic here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from skillscan import __version__
+
+app = typer.Typer(
+    name="skillscan",
+    help="Scan the AI-agent skills installed on this machine and say, with evidence, which can hurt you.\n\n"
+    "Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it, 2 usage, config or rule-pack error.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+from skillscan.cli import discover, rules, scan, version  # noqa: E402 - after `app` exists
+
+app.command("scan", epilog=scan.EPILOG)(scan.scan_command)
+app.command("discover", epilog=discover.EPILOG)(discover.discover_command)
+app.add_typer(rules.app, name="rules")
+app.command("version")(version.version_command)
+
+
+def main() -> None:
+    from skillscan.errors import SkillscanError
+
+    try:
+        # Without standalone mode click returns the exit code of typer.Exit instead of raising.
+        code = app(standalone_mode=False)
+    except SkillscanError as error:
+        typer.echo(f"skillscan: error: {error.diagnostics()}", err=True)
+        sys.exit(2)
+    except typer.Exit as done:
+        sys.exit(done.exit_code)
+    except typer.Abort:
+        sys.exit(2)
+    except Exception as error:  # click usage errors and anything unexpected: exit 2, never a traceback
+        import click
+
+        if isinstance(error, click.ClickException):
+            error.show()
+            sys.exit(2)
+        typer.echo(f"skillscan: internal error: {type(error).__name__}: {error}", err=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["app", "main", "__version__"]

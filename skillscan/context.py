@@ -1,0 +1,213 @@
+"""Context polarity: is the matched text an instruction the agent will follow, or text that
+documents, warns against, quotes or tests it? Severity follows from the answer.
+
+Only *local* context counts (the sentence, the fence's lead-in line, the enclosing headings,
+the file's role), never a file-wide allowlist: a skill cannot buy a pass for its payload by
+saying "security" once. Imperative lines stay instructions whatever the skill claims to be.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from skillscan.model import Artifact, ArtifactKind, Context, Polarity, Segment, SegmentKind, Skill, Span
+
+# How many severity levels each polarity takes off a context-sensitive rule (one home for it).
+SEVERITY_STEPS: dict[Polarity, int] = {
+    Polarity.INSTRUCTION: 0,
+    Polarity.DOCUMENTATION: 1,
+    Polarity.WARNING: 2,
+    Polarity.EXAMPLE: 2,
+    Polarity.TEST_FIXTURE: 2,
+    Polarity.SECURITY_TOOL: 2,
+}
+INSTRUCTION = Context(Polarity.INSTRUCTION, "")
+
+_NEGATION = re.compile(
+    r"(?i)\b(never|don'?t|do not|does not|doesn'?t|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t|"
+    r"won'?t|avoid(?:ing)?|refuse|reject|block(?:s|ed)?|prevent|prohibit(?:ed)?|forbid(?:den)?|disallow(?:ed)?|"
+    r"warn(?:s|ing)?|beware|instead of|rather than|not recommended|insecure|unsafe|dangerous)\b"
+)
+# "Do not forget to run …" is an instruction, not a warning.
+_DOUBLE_NEGATION = re.compile(
+    r"(?i)\b(?:never|don'?t|do not|must not|should not)\s+(?:ever\s+)?(?:forget|hesitate|skip|fail|neglect|omit|wait|miss|worry|ask)\b"
+)
+_EXAMPLE = re.compile(
+    r"(?i)(\be\.g\.|\bfor (?:example|instance)\b|\bsuch as\b|\bexamples? of\b|\blooks? like\b|\battackers?\b|"
+    r"\bmalicious\b|\bmalware\b|\bred flags?\b|\bsuspicious\b|\bindicators?\b|\bdetect(?:s|ed|ion|or)?\b|"
+    r"\bflag(?:s|ged)?\b|\bscan(?:s|ner)? for\b|\bsignatures?\b|\bknown[- ]bad\b|\biocs?\b|\bphishing\b|"
+    r"\bpayloads?\b|\bexploit(?:s|ed)?\b|\bcampaigns?\b|\bclassic\b|\banti-?patterns?\b)"
+)
+_WARNING_MARK = re.compile(r"(?i)(⚠|❌|🚫|⛔|\bwarning\b|\bdanger\b|\bcaution\b|\*\*bad\*\*|\bbad:|\bwrong:|\bunsafe:|\binsecure:)")
+_ATTACK_HEADING = re.compile(
+    r"(?i)\b(attacks?|attack patterns?|malicious|exploits?|red[- ]?flags?|anti-?patterns?|bad|don'?t|do not|never|"
+    r"avoid|pitfalls?|dangerous|unsafe|insecure|warnings?|indicators?|iocs?|deny|denylist|blocklist|blacklist|"
+    r"blocked|threats?|detections?|detect(?:ion|s)?|suspicious|what not|mistakes|forbidden|prohibited|"
+    r"vulnerab\w*|payloads?|techniques?|known[- ]bad|signatures?|test cases?)\b"
+)
+_DENY_LIST = re.compile(
+    r"(?i)(\b(?:deny|block|ban|black|reject|forbid|disallow|exclude)[\w-]*|"
+    r"\b(?:bad|malicious|suspicious|known[_ -]?bad|untrusted)[_ -]?(?:domains?|hosts?|urls?|patterns?|list|iocs?|strings?)\b|"
+    r"\biocs?\b|\bsignatures?\b|\bdetection[_ -]?patterns?\b)"
+)
+_IMPERATIVE = re.compile(
+    r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*(?:\*\*)?(?:then |first,? |now |next,? |also |finally,? |always |silently |quietly )?"
+    r"(?:send|post|upload|run|execute|exec|read|copy|cat|curl|wget|include|forward|add|set|install|download|"
+    r"fetch|open|write|append|export|paste|pipe|call|invoke|load|source|save|store|collect|gather|sync|"
+    r"transmit|share|email|replace|modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget)\b"
+)
+_SECURITY_SKILL = re.compile(
+    r"(?i)\b(security|audit(?:s|or|ing)?|scanner|scanning|detect(?:s|or|ion)?|pentest\w*|penetration|red[- ]team\w*|"
+    r"threat|vulnerabilit\w*|malware|incident|forensic\w*|hardening|prompt[- ]injection|secret[- ]scan\w*|"
+    r"compliance|blue[- ]team|soc\b|siem|sast|owasp|secure[- ]coding)\b"
+)
+_TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixtures", "testdata", "test-data", "test_data"})
+_EXAMPLE_DIRS = frozenset({"example", "examples", "samples", "sample", "demo", "demos"})
+_TEST_FILE = re.compile(r"(?i)^(test_.*|.*_test\.\w+|.*\.(?:test|spec)\.\w+|conftest\.py)$")
+_HUMAN_DOCS = re.compile(r"(?i)^(readme|changelog|changes|history|license|licence|contributing|authors|notice|security|code_of_conduct)(\.\w+)?$")
+_COMMENT_LINE = re.compile(r"^\s*(#(?!!)|//|--|;|rem\b|::|<!--|\*|/\*)", re.IGNORECASE)
+
+
+def classify(skill: Skill, artifact: Artifact, span: Span) -> Context:
+    """Polarity of the text at `span` (in the artifact's own coordinates)."""
+    role = _file_role(skill, artifact.display_path)
+    if role is not None:
+        return role
+    host = _markdown_host(skill, artifact)
+    if host is not None:
+        line = span.start_line + artifact.line_offset
+        column = span.start_col if not artifact.is_virtual else 1
+        return _markdown_context(skill, host, line, column, fenced=artifact.is_virtual)
+    return _script_context(artifact, span)
+
+
+def _file_role(skill: Skill, path: PurePosixPath) -> Context | None:
+    folders = {part.lower() for part in path.parts[:-1]}
+    if folders & _TEST_DIRS or _TEST_FILE.match(path.name):
+        return Context(Polarity.TEST_FIXTURE, f"in test data ({path})")
+    if folders & _EXAMPLE_DIRS:
+        return Context(Polarity.EXAMPLE, f"in an examples folder ({path})")
+    if len(path.parts) == 1 and _HUMAN_DOCS.match(path.name) and not _referenced(skill, path):
+        return Context(Polarity.DOCUMENTATION, f"{path.name} is for humans and SKILL.md does not point the agent at it")
+    return None
+
+
+def _referenced(skill: Skill, path: PurePosixPath) -> bool:
+    for artifact in skill.artifacts:
+        if artifact.kind is ArtifactKind.SKILL_MD and not artifact.is_virtual:
+            return path.name.lower() in artifact.text.lower()
+    return False
+
+
+def _markdown_host(skill: Skill, artifact: Artifact) -> Artifact | None:
+    if artifact.is_virtual:
+        for candidate in skill.artifacts:
+            if candidate.path == artifact.parent:
+                return candidate
+        return None
+    return artifact if artifact.language == "markdown" else None
+
+
+def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenced: bool) -> Context:
+    lines = host.text.split("\n")
+    line_text = lines[line - 1] if 0 < line <= len(lines) else ""
+    segment = _segment_at(host, line, fenced)
+    if segment is not None and segment.kind is SegmentKind.FRONTMATTER:
+        return INSTRUCTION  # name and description load into every session: always instructions
+    headings = segment.heading_path if segment else ()
+    if fenced and segment is not None:
+        lead_in = _lead_in(lines, segment.span.start_line)
+        verdict = _cue_verdict(lead_in, "the line introducing this code block")
+        if verdict is not None:
+            return verdict
+    else:
+        prefix = _sentence_prefix(line_text, column)
+        if not prefix.strip() and line > 1 and lines[line - 2].rstrip().endswith(":"):
+            prefix = lines[line - 2]
+        verdict = _cue_verdict(prefix, "the sentence", line_text)
+        if verdict is not None:
+            return verdict
+        if segment is not None and segment.in_blockquote and _WARNING_MARK.search(_quote_block(lines, line)):
+            return Context(Polarity.WARNING, "inside a warning blockquote")
+    for heading in reversed(headings):
+        if _ATTACK_HEADING.search(heading):
+            return Context(Polarity.EXAMPLE, f"under the heading {heading.strip()!r}")
+    if _DENY_LIST.search(line_text) and not _IMPERATIVE.search(line_text):
+        return Context(Polarity.EXAMPLE, "listed as something to block")
+    if not fenced and _is_security_skill(skill) and not _IMPERATIVE.search(line_text):
+        return Context(Polarity.SECURITY_TOOL, "a security skill describing what it looks for")
+    return INSTRUCTION
+
+
+def _cue_verdict(text: str, where: str, line_text: str = "") -> Context | None:
+    if not text.strip():
+        return None
+    if _DOUBLE_NEGATION.search(text):
+        return None
+    negation = _NEGATION.search(text)
+    if negation:
+        return Context(Polarity.WARNING, f"negated by {negation.group(0)!r} in {where}")
+    mark = _WARNING_MARK.search(text)
+    if mark:
+        return Context(Polarity.WARNING, f"marked {mark.group(0).strip()!r} in {where}")
+    example = _EXAMPLE.search(text)
+    if example and not _IMPERATIVE.search(line_text or text):
+        return Context(Polarity.EXAMPLE, f"quoted as an example ({example.group(0)!r}) in {where}")
+    return None
+
+
+def _script_context(artifact: Artifact, span: Span) -> Context:
+    lines = artifact.text.split("\n")
+    line_text = lines[span.start_line - 1] if 0 < span.start_line <= len(lines) else ""
+    if _COMMENT_LINE.match(line_text):
+        verdict = _cue_verdict(line_text, "this comment")
+        return verdict or Context(Polarity.DOCUMENTATION, "in a comment")
+    window = "\n".join(lines[max(0, span.start_line - 16) : span.start_line])
+    deny = _DENY_LIST.search(window)
+    if deny and artifact.kind in (ArtifactKind.SCRIPT, ArtifactKind.CONFIG) and _looks_like_data(line_text):
+        return Context(Polarity.EXAMPLE, f"a literal in a list named like {deny.group(0)!r}")
+    return INSTRUCTION
+
+
+def _looks_like_data(line: str) -> bool:
+    """A line that is a quoted literal in a collection, not a call."""
+    stripped = line.strip().rstrip(",")
+    return bool(stripped) and stripped[0] in "\"'-" and "(" not in stripped
+
+
+def _segment_at(host: Artifact, line: int, fenced: bool) -> Segment | None:
+    best: Segment | None = None
+    for segment in host.segments:
+        if segment.span.start_line <= line <= segment.span.end_line:
+            if fenced and segment.kind is not SegmentKind.CODE_FENCE:
+                continue
+            if best is None or segment.kind in (SegmentKind.PROSE, SegmentKind.CODE_FENCE, SegmentKind.FRONTMATTER):
+                best = segment
+    return best
+
+
+def _lead_in(lines: list[str], fence_line: int) -> str:
+    """The nearest non-blank line above a fence (within three lines)."""
+    for number in range(fence_line - 1, max(0, fence_line - 4), -1):
+        text = lines[number - 1].strip()
+        if text:
+            return text if not text.startswith("#") else ""
+    return ""
+
+
+def _sentence_prefix(line: str, column: int) -> str:
+    prefix = line[: max(0, column - 1)]
+    cut = max(prefix.rfind(". "), prefix.rfind("! "), prefix.rfind("? "), prefix.rfind("; "))
+    return prefix[cut + 1 :] if cut >= 0 else prefix
+
+
+def _quote_block(lines: list[str], line: int) -> str:
+    start = line
+    while start > 1 and lines[start - 2].lstrip().startswith(">"):
+        start -= 1
+    return "\n".join(lines[start - 1 : line])
+
+
+def _is_security_skill(skill: Skill) -> bool:
+    return bool(_SECURITY_SKILL.search(f"{skill.name} {skill.description}"))

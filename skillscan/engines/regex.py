@@ -1,0 +1,219 @@
+"""The regex engine: a keyword prefilter, then RE2 patterns scoped to segment kinds.
+
+RE2 runs in linear time, so no pattern in any pack can backtrack catastrophically on hostile
+input; patterns that need look-around are rejected at load time.
+
+Match body:
+    keywords: [literal, …]     # at least one must occur (case-insensitive) before any regex runs
+    any: [pattern, …]          # each hit of any pattern is a candidate
+    all: [pattern, …]          # every one must also match within `within_lines` of the hit
+    within_lines: N            # window for `all` (default: the same segment)
+    exclude: [pattern, …]      # drop a hit whose matched text (or capture) matches
+    exclude_line: [pattern, …] # drop a hit whose line matches
+    capture: NAME              # named group that is the evidence (default: whole match)
+    min_entropy: X.Y           # Shannon entropy (bits/char) the evidence must reach
+    max_hits: N                # per artifact (default 20)
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from fnmatch import fnmatch
+from functools import lru_cache
+from typing import Any, ClassVar
+
+from skillscan.errors import RulePackError
+from skillscan.engines import Availability
+from skillscan.model import Artifact, ArtifactKind, Match, ScanError, Segment, SegmentKind, Skill
+from skillscan.rules.schema import Rule
+from skillscan.textpos import LineIndex
+
+_LIST_REFERENCE = re.compile(r"\{\{list:([a-z0-9_-]+)\}\}")
+_PATTERN_KEYS = ("any", "all", "exclude", "exclude_line")
+_BODY_KEYS = frozenset(_PATTERN_KEYS) | {"keywords", "within_lines", "capture", "min_entropy", "max_hits"}
+_RE2_SPECIAL = set("\\.^$|?*+()[]{}")
+_DEFAULT_MAX_HITS = 20
+
+
+def re2_escape(literal: str) -> str:
+    return "".join("\\" + char if char in _RE2_SPECIAL else char for char in literal)
+
+
+def expand_list_references(body: Mapping[str, Any], lists: Mapping[str, tuple[str, ...]], source: str) -> Mapping[str, Any]:
+    def items(name: str) -> tuple[str, ...]:
+        if name not in lists:
+            raise RulePackError(f"{source}: field 'match'", f"unknown list {name!r}")
+        return lists[name]
+
+    def in_pattern(pattern: str) -> str:
+        return _LIST_REFERENCE.sub(lambda m: "(?:" + "|".join(re2_escape(i) for i in items(m.group(1))) + ")", pattern)
+
+    changed = dict(body)
+    for key in _PATTERN_KEYS:
+        if isinstance(body.get(key), list):
+            changed[key] = [in_pattern(p) if isinstance(p, str) else p for p in body[key]]
+    if isinstance(body.get("keywords"), list):
+        keywords: list[Any] = []
+        for keyword in body["keywords"]:
+            reference = _LIST_REFERENCE.fullmatch(keyword) if isinstance(keyword, str) else None
+            keywords.extend(items(reference.group(1)) if reference else [keyword])
+        changed["keywords"] = keywords
+    return changed
+
+
+@lru_cache(maxsize=4096)
+def compile_pattern(pattern: str) -> Any:
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    return re2.compile("(?m)" + pattern, options)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    rule: Rule
+    keywords: tuple[str, ...]
+    any: tuple[Any, ...]
+    all: tuple[Any, ...]
+    within_lines: int | None
+    exclude: tuple[Any, ...]
+    exclude_line: tuple[Any, ...]
+    capture: str | None
+    min_entropy: float
+    max_hits: int
+
+
+def entropy(text: str) -> float:
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+class RegexEngine:
+    name: ClassVar[str] = "regex"
+
+    def availability(self) -> Availability:
+        import re2  # noqa: F401 - a runtime dependency; fails loudly if the install is broken
+
+        return Availability(True, "re2")
+
+    def validate(self, rule: Rule) -> None:
+        self._compile(rule)
+
+    def prepare(self, rules: Sequence[Rule]) -> list[_Compiled]:
+        return [self._compile(rule) for rule in rules]
+
+    def _compile(self, rule: Rule) -> _Compiled:
+        body = rule.match
+        where = f"{rule.source}: field 'match'"
+        unknown = set(body) - _BODY_KEYS
+        if unknown:
+            raise RulePackError(where, f"unknown key(s) for the regex engine: {', '.join(sorted(unknown))}")
+        if not body.get("any"):
+            raise RulePackError(where, "needs a non-empty 'any' list of patterns")
+        keywords = body.get("keywords", [])
+        if not isinstance(keywords, list) or not all(isinstance(k, str) and k for k in keywords):
+            raise RulePackError(f"{where}.keywords", "must be a list of non-empty strings")
+
+        def patterns(key: str) -> tuple[Any, ...]:
+            values = body.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise RulePackError(f"{where}.{key}", "must be a list of pattern strings")
+            compiled = []
+            for value in values:
+                try:
+                    compiled.append(compile_pattern(value))
+                except Exception as error:  # re2.error: unsupported or invalid syntax
+                    raise RulePackError(f"{where}.{key}", f"invalid RE2 pattern {value!r}: {error}") from None
+            return tuple(compiled)
+
+        compiled_any = patterns("any")
+        capture = body.get("capture")
+        if capture is not None and not all(capture in p.groupindex for p in compiled_any):
+            raise RulePackError(f"{where}.capture", f"every 'any' pattern needs a group named {capture!r}")
+        return _Compiled(
+            rule=rule,
+            keywords=tuple(k.lower() for k in keywords),
+            any=compiled_any,
+            all=patterns("all"),
+            within_lines=body.get("within_lines"),
+            exclude=patterns("exclude"),
+            exclude_line=patterns("exclude_line"),
+            capture=capture,
+            min_entropy=float(body.get("min_entropy", 0.0)),
+            max_hits=int(body.get("max_hits", _DEFAULT_MAX_HITS)),
+        )
+
+    def run(self, prepared: list[_Compiled], skill: Skill, errors: list[ScanError]) -> Iterator[Match]:
+        for artifact in skill.artifacts:
+            if artifact.kind is ArtifactKind.BINARY or not artifact.text:
+                continue
+            applicable = [c for c in prepared if _applies(c.rule, artifact)]
+            if not applicable:
+                continue
+            lowered = artifact.text.lower()
+            index = LineIndex(artifact.text)
+            for compiled in applicable:
+                if compiled.keywords and not any(k in lowered for k in compiled.keywords):
+                    continue
+                yield from _match_artifact(compiled, artifact, index)
+
+
+def _applies(rule: Rule, artifact: Artifact) -> bool:
+    scope = rule.applies_to
+    if not scope.accepts(artifact.kind, artifact.language):
+        return False
+    return not scope.paths or any(fnmatch(str(artifact.display_path), glob) for glob in scope.paths)
+
+
+def segments_in_scope(rule: Rule, artifact: Artifact) -> list[Segment]:
+    """Segments a rule looks at. Markdown fences are left to their virtual script artifacts
+    unless a rule asks for `code_fence` explicitly; whole-file segments always count."""
+    wanted = rule.applies_to.segments
+    if wanted:
+        return [s for s in artifact.segments if s.kind in wanted or s.kind is SegmentKind.WHOLE]
+    return [s for s in artifact.segments if s.kind is not SegmentKind.CODE_FENCE]
+
+
+def _match_artifact(compiled: _Compiled, artifact: Artifact, index: LineIndex) -> Iterator[Match]:
+    seen: set[int] = set()
+    hits = 0
+    for segment in segments_in_scope(compiled.rule, artifact):
+        for pattern in compiled.any:
+            group = pattern.groupindex[compiled.capture] if compiled.capture else 0  # re2 wants numbers
+            for found in pattern.finditer(segment.text):
+                evidence = found.group(group) or ""
+                start = segment.start_offset + found.start(group)
+                if start in seen or not _accept(compiled, found, evidence, segment, index, start):
+                    continue
+                seen.add(start)
+                hits += 1
+                captures = {k: v for k, v in found.groupdict().items() if v is not None}
+                yield Match(compiled.rule.id, artifact, index.span(start, start + len(evidence)), evidence, captures)
+                if hits >= compiled.max_hits:
+                    return
+
+
+def _accept(compiled: _Compiled, found: Any, evidence: str, segment: Segment, index: LineIndex, start: int) -> bool:
+    if compiled.min_entropy and entropy(evidence) < compiled.min_entropy:
+        return False
+    if any(p.search(evidence) for p in compiled.exclude):
+        return False
+    line, _ = index.position(start)
+    if compiled.exclude_line and any(p.search(index.line_text(line)) for p in compiled.exclude_line):
+        return False
+    if compiled.all:
+        if compiled.within_lines is None:
+            window = segment.text
+        else:
+            first = max(1, line - compiled.within_lines)
+            window = "\n".join(index.line_text(n) for n in range(first, line + compiled.within_lines + 1))
+        if not all(p.search(window) for p in compiled.all):
+            return False
+    return True

@@ -1,0 +1,211 @@
+"""Load stage: read every file of a skill safely, as bytes, and account for each one.
+
+Scanned content is hostile. Nothing here executes, imports or follows anything out of the
+skill: symlinks are recorded (and read only when they point to a regular file inside the
+skill), special files are never opened, sizes are capped before reading, and every file ends
+up either loaded or skipped with a reason.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from skillscan.model import SkippedFile
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILES_PER_SKILL = 20_000
+MAX_DEPTH = 24
+# Folders that hold installed dependencies or VCS data, not the skill's own content.
+IGNORED_DIRS = frozenset(
+    {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".tox", ".mypy_cache",
+     ".pytest_cache", ".ruff_cache", "site-packages"}
+)
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: PurePosixPath  # relative to the skill root
+    text: str | None  # None for binary content
+    sha256: str
+    size: int
+    mode: int
+    magic: str = ""  # for binary content: "elf", "pe", "mach-o", "zip", "gzip", "pyc", "wasm", "data"
+
+
+@dataclass(frozen=True)
+class LoadedSkill:
+    root: Path
+    files: tuple[LoadedFile, ...]
+    skipped: tuple[SkippedFile, ...]
+    symlinks: tuple[tuple[PurePosixPath, str], ...]
+
+
+def decode(data: bytes) -> str | None:
+    """Text for text files (UTF-8, or UTF-16/32 with a BOM), None for binary content.
+
+    Undecodable bytes become U+FFFD one for one, so lines and columns stay where they were.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    head = data[:8192]
+    if b"\x00" in head:
+        utf16 = _bomless_utf16(head)
+        if utf16 is None:
+            return None
+        return data.decode(utf16, errors="replace")
+    return data.decode("utf-8", errors="replace")
+
+
+def _bomless_utf16(head: bytes) -> str | None:
+    """Recognise BOM-less UTF-16 text by its pattern of zero bytes (ASCII-heavy text)."""
+    if len(head) < 4:
+        return None
+    even_zero = head[0::2].count(0) / len(head[0::2])
+    odd_zero = head[1::2].count(0) / len(head[1::2])
+    if odd_zero > 0.4 and even_zero < 0.05:
+        return "utf-16-le"
+    if even_zero > 0.4 and odd_zero < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def load_skill(root: Path, max_file_bytes: int = MAX_FILE_BYTES) -> LoadedSkill:
+    files: list[LoadedFile] = []
+    skipped: list[SkippedFile] = []
+    symlinks: list[tuple[PurePosixPath, str]] = []
+    real_root = root.resolve()
+    stack: list[tuple[Path, int]] = [(root, 0)]
+    while stack:
+        directory, depth = stack.pop()
+        try:
+            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+        except OSError as error:
+            skipped.append(SkippedFile(_rel(root, directory), "unreadable", error.strerror or ""))
+            continue
+        for entry in entries:
+            rel = _rel(root, Path(entry.path))
+            if len(files) + len(skipped) >= MAX_FILES_PER_SKILL:
+                skipped.append(SkippedFile(rel, "file-limit", f"more than {MAX_FILES_PER_SKILL} files"))
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError as error:
+                skipped.append(SkippedFile(rel, "unreadable", error.strerror or "vanished"))
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                _load_symlink(entry, rel, real_root, max_file_bytes, files, skipped, symlinks)
+            elif stat.S_ISDIR(st.st_mode):
+                if entry.name in IGNORED_DIRS:
+                    skipped.append(SkippedFile(rel, "ignored-dir", entry.name))
+                elif depth >= MAX_DEPTH:
+                    skipped.append(SkippedFile(rel, "too-deep", f"deeper than {MAX_DEPTH} levels"))
+                else:
+                    stack.append((Path(entry.path), depth + 1))
+            elif stat.S_ISREG(st.st_mode):
+                _load_regular(Path(entry.path), rel, st, max_file_bytes, files, skipped)
+            else:
+                skipped.append(SkippedFile(rel, "special-file", "FIFO, socket or device; never opened"))
+    files.sort(key=lambda f: f.path)
+    return LoadedSkill(root, tuple(files), tuple(skipped), tuple(symlinks))
+
+
+def _load_symlink(
+    entry: os.DirEntry[str],
+    rel: PurePosixPath,
+    real_root: Path,
+    max_file_bytes: int,
+    files: list[LoadedFile],
+    skipped: list[SkippedFile],
+    symlinks: list[tuple[PurePosixPath, str]],
+) -> None:
+    target = os.readlink(entry.path)
+    symlinks.append((rel, target))
+    try:
+        resolved = Path(entry.path).resolve(strict=True)
+    except (OSError, RuntimeError):
+        skipped.append(SkippedFile(rel, "broken-symlink", target))
+        return
+    if not resolved.is_relative_to(real_root):
+        skipped.append(SkippedFile(rel, "symlink-escape", f"points outside the skill: {target}"))
+        return
+    st = resolved.stat()
+    if stat.S_ISREG(st.st_mode):
+        _load_regular(resolved, rel, st, max_file_bytes, files, skipped)
+    else:
+        # Directories inside the skill are walked under their real path already.
+        skipped.append(SkippedFile(rel, "symlink-dir", f"points inside the skill: {target}"))
+
+
+def _load_regular(
+    path: Path,
+    rel: PurePosixPath,
+    st: os.stat_result,
+    max_file_bytes: int,
+    files: list[LoadedFile],
+    skipped: list[SkippedFile],
+) -> None:
+    if st.st_size > max_file_bytes:
+        skipped.append(SkippedFile(rel, "too-large", f"{st.st_size} bytes > cap {max_file_bytes}"))
+        return
+    try:
+        # O_NONBLOCK: a file swapped for a FIFO between stat and open must not hang the scan.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                skipped.append(SkippedFile(rel, "special-file", "changed type during the scan"))
+                return
+            with os.fdopen(fd, "rb", closefd=False) as handle:
+                data = handle.read(max_file_bytes + 1)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        skipped.append(SkippedFile(rel, "unreadable", error.strerror or "vanished"))
+        return
+    if len(data) > max_file_bytes:
+        skipped.append(SkippedFile(rel, "too-large", f"grew past the cap {max_file_bytes} bytes"))
+        return
+    text = decode(data)
+    magic = sniff_magic(data) if text is None else ""
+    files.append(LoadedFile(rel, text, hashlib.sha256(data).hexdigest(), len(data), st.st_mode, magic))
+
+
+_MAGIC = (
+    (b"\x7fELF", "elf"),
+    (b"MZ", "pe"),
+    (b"\xcf\xfa\xed\xfe", "mach-o"),
+    (b"\xce\xfa\xed\xfe", "mach-o"),
+    (b"\xca\xfe\xba\xbe", "mach-o"),
+    (b"PK\x03\x04", "zip"),
+    (b"\x1f\x8b", "gzip"),
+    (b"\x00asm", "wasm"),
+    (b"%PDF", "pdf"),
+    (b"\x89PNG", "png"),
+    (b"\xff\xd8\xff", "jpeg"),
+    (b"GIF8", "gif"),
+)
+
+
+def sniff_magic(data: bytes) -> str:
+    for prefix, name in _MAGIC:
+        if data.startswith(prefix):
+            return name
+    if len(data) >= 16 and data[2:4] == b"\r\n":
+        return "pyc"  # CPython bytecode: 2-byte magic number followed by \r\n
+    return "data"
+
+
+def _rel(root: Path, path: Path) -> PurePosixPath:
+    return PurePosixPath(path.relative_to(root).as_posix())

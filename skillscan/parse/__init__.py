@@ -1,0 +1,96 @@
+"""Parse stage: loaded files → typed artifacts with segments; code fences → virtual scripts."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import PurePosixPath
+
+from skillscan.load import LoadedFile, LoadedSkill
+from skillscan.model import (
+    Artifact,
+    ArtifactKind,
+    ParseIssue,
+    Segment,
+    SegmentKind,
+    Skill,
+    SkippedFile,
+    Span,
+)
+from skillscan.parse import frontmatter, languages, markdown
+
+# Fence languages that become virtual artifacts, and of which kind.
+_CONFIG_FENCES = frozenset({"json", "yaml", "toml", "ini", "dotenv"})
+
+
+def parse_skill(loaded: LoadedSkill, client: str, scope: str) -> Skill:
+    artifacts: list[Artifact] = []
+    skipped = list(loaded.skipped)
+    issues: list[ParseIssue] = []
+    manifest: dict[str, object] = {}
+    for file in loaded.files:
+        kind, language = languages.classify(file.path, file.text)
+        if file.text is None:
+            artifacts.append(Artifact(file.path, kind, file.magic, "", file.sha256))
+            skipped.append(SkippedFile(file.path, "binary", f"{file.magic} content, not decoded"))
+            continue
+        if kind is ArtifactKind.SKILL_MD or (kind is ArtifactKind.DOCUMENT and language == "markdown"):
+            body_start = 1
+            if kind is ArtifactKind.SKILL_MD:
+                front = frontmatter.parse(file.text)
+                if not manifest and front.data:
+                    manifest = dict(front.data)
+                issues.extend(ParseIssue(code, file.path, line, message) for code, line, message in front.issues)
+                body_start = front.end_line + 1 if front.end_line else 1
+            artifacts.extend(_markdown_artifacts(file, kind, body_start, front_text(file.text, body_start)))
+        else:
+            whole = Segment(SegmentKind.WHOLE, _whole_span(file.text), file.text, 0)
+            artifacts.append(Artifact(file.path, kind, language, file.text, file.sha256, segments=(whole,)))
+    name = manifest.get("name")
+    return Skill(
+        root=loaded.root,
+        name=name.strip() if isinstance(name, str) and name.strip() else loaded.root.name,
+        client=client,
+        scope=scope,
+        manifest=manifest,
+        artifacts=tuple(artifacts),
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        parse_issues=tuple(issues),
+        symlinks=loaded.symlinks,
+    )
+
+
+def front_text(text: str, body_start: int) -> str:
+    """The frontmatter lines (without fences), or '' when there is none."""
+    if body_start <= 1:
+        return ""
+    return "\n".join(text.split("\n")[1 : body_start - 2])
+
+
+def _markdown_artifacts(file: LoadedFile, kind: ArtifactKind, body_start: int, front: str) -> list[Artifact]:
+    assert file.text is not None
+    segments, fences = markdown.segment(file.text, body_start)
+    if front:
+        span = Span(2, 1, body_start - 2, 1)
+        segments.insert(0, Segment(SegmentKind.FRONTMATTER, span, front, file.text.index(front) if front in file.text else 0))
+    result = [Artifact(file.path, kind, "markdown", file.text, file.sha256, segments=tuple(segments))]
+    for number, fence in enumerate(fences, start=1):
+        language = languages.fence_language(fence.info, fence.body)
+        if language is None or not fence.body.strip():
+            continue
+        fence_kind = ArtifactKind.CONFIG if language in _CONFIG_FENCES else ArtifactKind.SCRIPT
+        body = fence.body
+        virtual = PurePosixPath(f"{file.path}#fence{number}")
+        whole = Segment(SegmentKind.WHOLE, _whole_span(body), body, 0)
+        result.append(
+            Artifact(
+                virtual, fence_kind, language, body, hashlib.sha256(body.encode("utf-8", "replace")).hexdigest(),
+                parent=file.path, line_offset=fence.first_body_line - 1, fence_info=fence.info,
+                segments=(whole,),
+            )
+        )
+    return result
+
+
+def _whole_span(text: str) -> Span:
+    lines = text.split("\n")
+    return Span(1, 1, len(lines), len(lines[-1]) + 1)
