@@ -35,10 +35,23 @@ def discover(options: ScanOptions) -> list[SkillRoot]:
 
 
 def load_rules(options: ScanOptions) -> tuple[tuple[RulePackInfo, ...], list[Rule]]:
+    """Pack infos, and the rules to run: the selected ones plus what their chains need."""
     packs = loader.load_packs(options.rule_dirs)
     infos = tuple(RulePackInfo(p.name, p.version, p.digest, len(p.rules)) for p in packs)
-    rules = selector.select([r for p in packs for r in p.rules], options.select, options.ignore)
-    return infos, rules
+    everything = [r for p in packs for r in p.rules]
+    return infos, with_dependencies(selector.select(everything, options.select, options.ignore), everything)
+
+
+def with_dependencies(selected: Sequence[Rule], everything: Sequence[Rule]) -> list[Rule]:
+    """Selected rules plus the fact rules their chains need, the latter marked not-reported."""
+    from dataclasses import replace
+
+    from skillscan.engines.chain import required_ids
+
+    chosen = {r.id for r in selected}
+    needed = set().union(*(required_ids(r) for r in selected if r.engine == "chain"))
+    extra = [replace(r, report=False) for r in everything if r.id in needed - chosen]
+    return [*selected, *extra]
 
 
 def scan(options: ScanOptions, on_skill: Callable[[Path], None] | None = None) -> ScanResult:
@@ -63,15 +76,19 @@ def match_and_build(
         by_engine[rule.engine].append(rule)
     matches: dict[Path, list[Match]] = defaultdict(list)
     skipped: list[tuple[str, str]] = []
-    for name, engine_rules in sorted(by_engine.items()):
-        engine = engines()[name]
+    # Fact-finding engines first, then the engines that combine their matches (chains).
+    order = sorted(by_engine, key=lambda name: (getattr(engines()[name], "needs_matches", False), name))
+    for name in order:
+        engine, engine_rules = engines()[name], by_engine[name]
         availability = engine.availability()
         if not availability.available:
             skipped.extend((rule.id, f"engine {name!r} unavailable: {availability.reason}") for rule in engine_rules)
             continue
         prepared = engine.prepare(engine_rules)
-        run_batch = getattr(engine, "run_batch", None)
-        if run_batch is not None:
+        if getattr(engine, "needs_matches", False):
+            for skill in skills:
+                matches[skill.root].extend(engine.run_chains(prepared, skill, list(matches[skill.root]), errors))
+        elif (run_batch := getattr(engine, "run_batch", None)) is not None:
             for skill, found in run_batch(prepared, skills, errors):
                 matches[skill.root].append(found)
         else:

@@ -41,10 +41,11 @@ class Engine(Protocol):
 
 
 def _registry() -> dict[str, Engine]:
+    from skillscan.engines.chain import ChainEngine
     from skillscan.engines.check import CheckEngine
     from skillscan.engines.regex import RegexEngine
 
-    return {"regex": RegexEngine(), "check": CheckEngine()}
+    return {"regex": RegexEngine(), "check": CheckEngine(), "chain": ChainEngine()}
 
 
 _ENGINES: dict[str, Engine] | None = None
