@@ -35,9 +35,16 @@ def tag_characters(rule: Rule, skill: Skill) -> Iterator[Match]:
             continue
         index = LineIndex(text)
         for start, end in _runs(text, lambda c: ord(c) in TAG_RANGE):
+            if _subdivision_flag(text, start, end):
+                continue
             hidden = "".join(chr(ord(c) - 0xE0000) for c in text[start:end] if 0x20 <= ord(c) - 0xE0000 < 0x7F)
             yield Match(rule.id, artifact, index.span(start, end), f"hidden text: {hidden!r}",
                         note=f"{end - start} Unicode tag characters decode to ASCII")
+
+
+def _subdivision_flag(text: str, start: int, end: int) -> bool:
+    """🏴 + region tags + CANCEL TAG: the emoji flags of England, Scotland, Wales …"""
+    return start > 0 and text[start - 1] == "\U0001F3F4" and text[end - 1] == "\U000E007F" and end - start <= 8
 
 
 def bidi_controls(rule: Rule, skill: Skill) -> Iterator[Match]:

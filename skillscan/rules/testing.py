@@ -3,8 +3,10 @@
 Examples: each `examples.match` snippet must produce a finding of its rule, each
 `examples.no_match` none. Fixtures: mini skills under `fixtures/rules/<pack>/<category>/<slug>/`
 annotated semgrep-style on the line before the target line —
-`ruleid: ID` (must match), `ok: ID` (must not), `todoruleid:` / `todook:` (known gaps: reported,
-not failed). A finding on an unannotated line is a failure.
+`ruleid: ID` (must match as an instruction, at the rule's own severity), `downgraded: ID` (must
+match, but context — a warning, example, test, documentation — lowers it), `ok: ID` (must not
+match at all), `todoruleid:` / `todook:` (known gaps: reported, not failed). A finding on an
+unannotated line is a failure.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from skillscan.model import Finding, ScanError
 from skillscan.parse import parse_skill
 from skillscan.rules.schema import Example, Rule
 
-_ANNOTATION = re.compile(r"(?:#|//|<!--|--|;|REM)\s*(ruleid|ok|todoruleid|todook):\s*([A-Z0-9, -]+?)\s*(?:-->)?\s*$")
+_ANNOTATION = re.compile(r"(?:#|//|<!--|--|;|REM)\s*(ruleid|downgraded|ok|todoruleid|todook):\s*([A-Z0-9, -]+?)\s*(?:-->)?\s*$")
 _SCRIPT_PATHS = {
     "shell": "scripts/example.sh", "python": "scripts/example.py", "javascript": "scripts/example.js",
     "typescript": "scripts/example.ts", "powershell": "scripts/example.ps1", "json": "config/example.json",
@@ -108,23 +110,29 @@ def check_fixtures(rule: Rule, fixtures_root: Path) -> tuple[list[Failure], list
     gaps: list[str] = []
     for case in cases:
         expected = _annotations(case)
-        found: dict[tuple[str, int], int] = {}
+        found: dict[tuple[str, int], list[Finding]] = {}
         skill = parse_skill(load_skill(case), "path", "path")
         from skillscan.pipeline import match_and_build
 
         findings, _ = match_and_build([rule], [skill], [])
         for finding in findings:
             key = (str(finding.location.path), finding.location.line)
-            found[key] = found.get(key, 0) + 1
+            found.setdefault(key, []).append(finding)
         if not any(kind == "ruleid" for kind, _ in expected.values()) and case.name.startswith("bad"):
             failures.append(Failure(rule.id, str(case), "a bad-* case without any 'ruleid' annotation"))
         for (path, line), (kind, ids) in expected.items():
             if rule.id not in ids:
                 continue
-            hit = (path, line) in found
+            hits = found.get((path, line), [])
+            hit = bool(hits)
             where = f"{case.name}/{path}:{line}"
-            if kind == "ruleid" and not hit:
+            if kind in ("ruleid", "downgraded") and not hit:
                 failures.append(Failure(rule.id, where, "expected a finding, got none"))
+            elif kind == "ruleid" and rule.context_sensitive and not any(_full(f) for f in hits):
+                reason = hits[0].context.reason
+                failures.append(Failure(rule.id, where, f"expected full severity, context lowered it: {reason}"))
+            elif kind == "downgraded" and any(_full(f) for f in hits):
+                failures.append(Failure(rule.id, where, "expected context to lower the severity; it did not"))
             elif kind == "ok" and hit:
                 failures.append(Failure(rule.id, where, "expected no finding, got one"))
             elif kind == "todoruleid" and not hit:
@@ -136,6 +144,10 @@ def check_fixtures(rule: Rule, fixtures_root: Path) -> tuple[list[Failure], list
             if annotation is None or rule.id not in annotation[1]:
                 failures.append(Failure(rule.id, f"{case.name}/{key[0]}:{key[1]}", "unannotated finding"))
     return failures, gaps
+
+
+def _full(finding: Finding) -> bool:
+    return finding.severity == finding.base_severity
 
 
 def _annotations(case: Path) -> dict[tuple[str, int], tuple[str, set[str]]]:
