@@ -58,6 +58,8 @@ def _finding(
     message = _render(rule.message, shown, match.captures, secrets, rule.secret)
     if match.note:
         message = f"{message} ({_clean(mask_known(match.note, secrets))})"
+    if artifact.decoded_from:
+        message = f"{message} [found in {artifact.decoded_from}-decoded content]"
     return Finding(
         rule_id=rule.id,
         slug=rule.slug,
@@ -83,7 +85,7 @@ def _evidence(match: Match) -> str:
 
 
 def _line(match: Match) -> int:
-    return match.span.start_line + match.artifact.line_offset
+    return match.artifact.host_line(match.span.start_line)
 
 
 def _snippet(skill: Skill, match: Match, line: int) -> str:
@@ -91,9 +93,7 @@ def _snippet(skill: Skill, match: Match, line: int) -> str:
     host = match.artifact
     if host.is_virtual:
         host = next((a for a in skill.artifacts if a.path == host.parent), host)
-        source_line = line
-    else:
-        source_line = match.span.start_line
+    source_line = line
     lines = host.text.split("\n") if host.text else []
     text = lines[source_line - 1] if 0 < source_line <= len(lines) else match.matched_text
     text = _clean(text.strip())

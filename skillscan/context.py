@@ -76,7 +76,7 @@ def classify(skill: Skill, artifact: Artifact, span: Span) -> Context:
         return role
     host = _markdown_host(skill, artifact)
     if host is not None:
-        line = span.start_line + artifact.line_offset
+        line = artifact.host_line(span.start_line)
         column = span.start_col if not artifact.is_virtual else 1
         return _markdown_context(skill, host, line, column, fenced=artifact.is_virtual)
     return _script_context(artifact, span)

@@ -101,11 +101,17 @@ class Artifact:
     parent: PurePosixPath | None = None  # set for virtual artifacts: the file they were cut from
     line_offset: int = 0  # virtual line N is line N + line_offset of the parent
     fence_info: str = ""  # the fence's info string, for virtual artifacts
+    decoded_from: str = ""  # for decoded layers: how it was encoded ("base64+zlib", "hex" …)
+    fixed_line: int = 0  # for decoded layers: the parent line holding the encoded original
     segments: tuple[Segment, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def is_virtual(self) -> bool:
         return self.parent is not None
+
+    def host_line(self, line: int) -> int:
+        """The line in the real file (`display_path`) of this artifact's line `line`."""
+        return self.fixed_line or line + self.line_offset
 
     @property
     def display_path(self) -> PurePosixPath:

@@ -101,7 +101,7 @@ def _is_live(skill: Skill, fact: Match) -> bool:
 
 
 def _position(fact: Match) -> tuple[str, int, int]:
-    return (str(fact.artifact.display_path), fact.span.start_line + fact.artifact.line_offset, fact.span.start_col)
+    return (str(fact.artifact.display_path), fact.artifact.host_line(fact.span.start_line), fact.span.start_col)
 
 
 def _location(fact: Match) -> Location:

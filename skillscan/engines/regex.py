@@ -29,6 +29,7 @@ from typing import Any, ClassVar
 from skillscan.errors import RulePackError
 from skillscan.engines import Availability
 from skillscan.model import Artifact, ArtifactKind, Match, ScanError, Segment, SegmentKind, Skill
+from skillscan.normalize import view
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex
 
@@ -157,7 +158,8 @@ class RegexEngine:
             applicable = [c for c in prepared if _applies(c.rule, artifact)]
             if not applicable:
                 continue
-            lowered = artifact.text.lower()
+            # Prefilter on the normalised text too, so zero-width-split keywords still qualify.
+            lowered = artifact.text.lower() + "\n" + view(artifact.text, artifact.language).text.lower()
             index = LineIndex(artifact.text)
             for compiled in applicable:
                 if compiled.keywords and not any(k in lowered for k in compiled.keywords):
@@ -185,22 +187,24 @@ def _match_artifact(compiled: _Compiled, artifact: Artifact, index: LineIndex) -
     seen: set[int] = set()
     hits = 0
     for segment in segments_in_scope(compiled.rule, artifact):
+        normal = view(segment.text, artifact.language)
         for pattern in compiled.any:
             group = pattern.groupindex[compiled.capture] if compiled.capture else 0  # re2 wants numbers
-            for found in pattern.finditer(segment.text):
+            for found in pattern.finditer(normal.text):
                 evidence = found.group(group) or ""
-                start = segment.start_offset + found.start(group)
-                if start in seen or not _accept(compiled, found, evidence, segment, index, start):
+                start = segment.start_offset + normal.source_offset(found.start(group))
+                end = segment.start_offset + normal.source_offset(max(found.start(group), found.end(group) - 1)) + 1
+                if start in seen or not _accept(compiled, evidence, normal.text, index, start):
                     continue
                 seen.add(start)
                 hits += 1
                 captures = {k: v for k, v in found.groupdict().items() if v is not None}
-                yield Match(compiled.rule.id, artifact, index.span(start, start + len(evidence)), evidence, captures)
+                yield Match(compiled.rule.id, artifact, index.span(start, end), evidence, captures)
                 if hits >= compiled.max_hits:
                     return
 
 
-def _accept(compiled: _Compiled, found: Any, evidence: str, segment: Segment, index: LineIndex, start: int) -> bool:
+def _accept(compiled: _Compiled, evidence: str, segment_text: str, index: LineIndex, start: int) -> bool:
     if compiled.min_entropy and entropy(evidence) < compiled.min_entropy:
         return False
     if any(p.search(evidence) for p in compiled.exclude):
@@ -210,7 +214,7 @@ def _accept(compiled: _Compiled, found: Any, evidence: str, segment: Segment, in
         return False
     if compiled.all:
         if compiled.within_lines is None:
-            window = segment.text
+            window = segment_text
         else:
             first = max(1, line - compiled.within_lines)
             window = "\n".join(index.line_text(n) for n in range(first, line + compiled.within_lines + 1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from skillscan.load import LoadedFile, LoadedSkill
@@ -16,7 +17,9 @@ from skillscan.model import (
     SkippedFile,
     Span,
 )
+from skillscan import deobfuscate
 from skillscan.parse import frontmatter, languages, markdown
+from skillscan.textpos import LineIndex
 
 # Fence languages that become virtual artifacts, and of which kind.
 _CONFIG_FENCES = frozenset({"json", "yaml", "toml", "ini", "dotenv"})
@@ -45,6 +48,7 @@ def parse_skill(loaded: LoadedSkill, client: str, scope: str) -> Skill:
         else:
             whole = Segment(SegmentKind.WHOLE, _whole_span(file.text), file.text, 0)
             artifacts.append(Artifact(file.path, kind, language, file.text, file.sha256, segments=(whole,)))
+    artifacts.extend(decoded_layers(artifacts))
     name = manifest.get("name")
     return Skill(
         root=loaded.root,
@@ -57,6 +61,21 @@ def parse_skill(loaded: LoadedSkill, client: str, scope: str) -> Skill:
         parse_issues=tuple(issues),
         symlinks=loaded.symlinks,
     )
+
+
+def decoded_layers(artifacts: list[Artifact]) -> Iterator[Artifact]:
+    """Decoded layers of every real text file, as virtual artifacts pointing at the encoded text."""
+    for artifact in [a for a in artifacts if not a.is_virtual and a.kind is not ArtifactKind.BINARY and a.text]:
+        index = LineIndex(artifact.text)
+        for number, layer in enumerate(deobfuscate.layers(artifact.text), start=1):
+            language = languages.guess_untagged(layer.text) or (artifact.language if artifact.kind is ArtifactKind.SCRIPT else None)
+            kind = ArtifactKind.SCRIPT if language in languages.SCRIPT_LANGUAGES or language == "shell" else ArtifactKind.DOCUMENT
+            whole = Segment(SegmentKind.WHOLE, _whole_span(layer.text), layer.text, 0)
+            yield Artifact(
+                PurePosixPath(f"{artifact.path}#decoded{number}"), kind, language or "text", layer.text,
+                hashlib.sha256(layer.text.encode("utf-8", "replace")).hexdigest(), parent=artifact.path,
+                decoded_from=layer.encoding, fixed_line=index.position(layer.offset)[0], segments=(whole,),
+            )
 
 
 def front_text(text: str, body_start: int) -> str:
