@@ -60,8 +60,18 @@ _IMPERATIVE = re.compile(
 _SECURITY_SKILL = re.compile(
     r"(?i)\b(security|audit(?:s|or|ing)?|scanner|scanning|detect(?:s|or|ion)?|pentest\w*|penetration|red[- ]team\w*|"
     r"threat|vulnerabilit\w*|malware|incident|forensic\w*|hardening|prompt[- ]injection|secret[- ]scan\w*|"
-    r"compliance|blue[- ]team|soc\b|siem|sast|owasp|secure[- ]coding)\b"
+    r"compliance|blue[- ]team|soc\b|siem|sast|owasp|secure[- ]coding|poisoning|shadowing|injections?|"
+    r"exfiltration|phishing|attacks?|backdoors?|ioc|yara|sigma|threat[- ]hunt\w*)\b"
 )
+# Headings that mark quoted samples, but only in a skill that says it is a security tool.
+_SAMPLE_HEADING = re.compile(r"(?i)\b(examples?|samples?|demos?|cases?|scenarios?|patterns?)\b")
+# "- [ ] No `| sh` from third-party hosts": a checklist line that forbids what it quotes.
+_LEADING_NO = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\[[ xX]\]\s+)?(?:\*\*)?no\b(?!\s+need)")
+_INLINE_LIST = re.compile(r"`[^`\n]+`(?:\s*(?:,|/|\bor\b|\band\b)\s*`[^`\n]+`){2,}")
+# Folders and extensions of detection content: deny-lists, signatures, IOC lists, YARA/Sigma.
+_DATA_FOLDERS = frozenset({"lists", "list", "rules", "signatures", "patterns", "iocs", "ioc", "blocklists",
+                           "blocklist", "denylists", "denylist", "detections", "detection", "yara", "sigma", "feeds"})
+_DATA_SUFFIXES = frozenset({".yar", ".yara", ".sigma", ".rules", ".ioc", ".txt", ".csv", ".tsv", ".list", ".lst"})
 _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixtures", "testdata", "test-data", "test_data"})
 _EXAMPLE_DIRS = frozenset({"example", "examples", "samples", "sample", "demo", "demos"})
 _TEST_FILE = re.compile(r"(?i)^(test_.*|.*_test\.\w+|.*\.(?:test|spec)\.\w+|conftest\.py)$")
@@ -90,7 +100,20 @@ def _file_role(skill: Skill, path: PurePosixPath) -> Context | None:
         return Context(Polarity.EXAMPLE, f"in an examples folder ({path})")
     if len(path.parts) == 1 and _HUMAN_DOCS.match(path.name) and not _referenced(skill, path):
         return Context(Polarity.DOCUMENTATION, f"{path.name} is for humans and SKILL.md does not point the agent at it")
+    if _detection_data(skill, path):
+        return Context(Polarity.EXAMPLE, f"detection data ({path}): patterns to look for, not steps to take")
     return None
+
+
+def _detection_data(skill: Skill, path: PurePosixPath) -> bool:
+    """A data file (not a script, not Markdown) kept in a deny-list / signature folder."""
+    artifact = next((a for a in skill.artifacts if a.path == path), None)
+    if artifact is None or artifact.kind not in (ArtifactKind.DOCUMENT, ArtifactKind.CONFIG) or artifact.language == "markdown":
+        return False
+    folders = {part.lower() for part in path.parts[:-1]}
+    return bool(folders & _DATA_FOLDERS) or path.suffix.lower() in {".yar", ".yara", ".sigma", ".rules", ".ioc"} or (
+        path.suffix.lower() in _DATA_SUFFIXES and bool(_DENY_LIST.search(path.name))
+    )
 
 
 def _referenced(skill: Skill, path: PurePosixPath) -> bool:
@@ -130,12 +153,17 @@ def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenc
             return verdict
         if segment is not None and segment.in_blockquote and _WARNING_MARK.search(_quote_block(lines, line)):
             return Context(Polarity.WARNING, "inside a warning blockquote")
+    security_skill = _is_security_skill(skill)
     for heading in reversed(headings):
-        if _ATTACK_HEADING.search(heading):
+        if _ATTACK_HEADING.search(heading) or (security_skill and _SAMPLE_HEADING.search(heading)):
             return Context(Polarity.EXAMPLE, f"under the heading {heading.strip()!r}")
+    if not fenced and _LEADING_NO.search(line_text):
+        return Context(Polarity.WARNING, "a line that forbids what it quotes")
+    if not fenced and _INLINE_LIST.search(line_text) and not _IMPERATIVE.search(line_text):
+        return Context(Polarity.EXAMPLE, "one of several patterns listed side by side")
     if _DENY_LIST.search(line_text) and not _IMPERATIVE.search(line_text):
         return Context(Polarity.EXAMPLE, "listed as something to block")
-    if not fenced and _is_security_skill(skill) and not _IMPERATIVE.search(line_text):
+    if not fenced and security_skill and not _IMPERATIVE.search(line_text):
         return Context(Polarity.SECURITY_TOOL, "a security skill describing what it looks for")
     return INSTRUCTION
 
