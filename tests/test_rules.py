@@ -67,3 +67,15 @@ def test_regex_is_fast_on_pathological_input(rule) -> None:  # type: ignore[no-u
     scan_files(hostile, [rule])
     assert time.perf_counter() - started < 2.0
 
+
+
+def test_generated_rule_docs_are_fresh(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from skillscan.rules.gendocs import render_all
+
+    from .conftest import REPO
+
+    checked_in = REPO / "docs" / "rules"
+    expected = render_all(RULES)
+    actual = {p.name: p.read_text(encoding="utf-8") for p in checked_in.glob("*.md")} if checked_in.is_dir() else {}
+    stale = sorted(name for name in set(expected) | set(actual) if expected.get(name) != actual.get(name))
+    assert not stale, f"docs/rules is stale ({len(stale)} pages); run: python -m skillscan.rules.gendocs"
