@@ -15,6 +15,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from skillscan import archives
 from skillscan.model import SkippedFile
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -177,9 +178,19 @@ def _load_regular(
     if len(data) > max_file_bytes:
         skipped.append(SkippedFile(rel, "too-large", f"grew past the cap {max_file_bytes} bytes"))
         return
+    _add(rel, data, st.st_mode, files, skipped)
+
+
+def _add(rel: PurePosixPath, data: bytes, mode: int, files: list[LoadedFile], skipped: list[SkippedFile]) -> None:
     text = decode(data)
     magic = sniff_magic(data) if text is None else ""
-    files.append(LoadedFile(rel, text, hashlib.sha256(data).hexdigest(), len(data), st.st_mode, magic))
+    files.append(LoadedFile(rel, text, hashlib.sha256(data).hexdigest(), len(data), mode, magic))
+    if text is None and archives.is_archive(data):
+        for member, content, reason in archives.members(rel, data):
+            if content is None:
+                skipped.append(SkippedFile(member, "archive-member", reason))
+            elif not archives.is_archive(content):
+                _add(member, content, mode, files, skipped)
 
 
 _MAGIC = (

@@ -34,7 +34,10 @@ def parse_skill(loaded: LoadedSkill, client: str, scope: str) -> Skill:
         kind, language = languages.classify(file.path, file.text)
         if file.text is None:
             artifacts.append(Artifact(file.path, kind, file.magic, "", file.sha256))
-            skipped.append(SkippedFile(file.path, "binary", f"{file.magic} content, not decoded"))
+            if any(str(other.path).startswith(f"{file.path}!") for other in loaded.files):
+                skipped.append(SkippedFile(file.path, "archive", "members scanned as archive!member"))
+            else:
+                skipped.append(SkippedFile(file.path, "binary", f"{file.magic} content, not decoded"))
             continue
         if kind is ArtifactKind.SKILL_MD or (kind is ArtifactKind.DOCUMENT and language == "markdown"):
             body_start = 1
