@@ -75,8 +75,9 @@ def parse(text: str) -> Frontmatter:
         issue = ("yaml-too-large", first_line, f"frontmatter larger than {MAX_FRONTMATTER_CHARS} characters")
         return Frontmatter({}, yaml_text, first_line, end_line, (issue,))
     issues: list[tuple[str, int, str]] = []
-    loader = _StrictLoader(yaml_text)
+    loader: _StrictLoader | None = None
     try:
+        loader = _StrictLoader(yaml_text)  # the reader already rejects some control characters
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -94,8 +95,9 @@ def parse(text: str) -> Frontmatter:
         issues.append(("yaml-error", first_line, str(error).splitlines()[0] if str(error) else "invalid YAML"))
         data = {}
     finally:
-        loader.dispose()
-    for key, line in loader.duplicates:
+        if loader is not None:
+            loader.dispose()
+    for key, line in loader.duplicates if loader is not None else ():
         issues.append(("yaml-duplicate-key", first_line + line, f"duplicate key {key!r}: parsers disagree on which wins"))
     if data is None:
         data = {}
