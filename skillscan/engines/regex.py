@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -184,27 +185,46 @@ def segments_in_scope(rule: Rule, artifact: Artifact) -> list[Segment]:
 
 
 def _match_artifact(compiled: _Compiled, artifact: Artifact, index: LineIndex) -> Iterator[Match]:
+    """Run each pattern once over the artifact's normalised text, keeping hits that start in a
+    segment the rule looks at (one regex call per pattern, not per segment)."""
+    segments = segments_in_scope(compiled.rule, artifact)
+    if not segments:
+        return
+    normal = view(artifact.text, artifact.language)
+    starts = [s.start_offset for s in segments]
     seen: set[int] = set()
     hits = 0
-    for segment in segments_in_scope(compiled.rule, artifact):
-        normal = view(segment.text, artifact.language)
-        for pattern in compiled.any:
-            group = pattern.groupindex[compiled.capture] if compiled.capture else 0  # re2 wants numbers
-            for found in pattern.finditer(normal.text):
-                evidence = found.group(group) or ""
-                start = segment.start_offset + normal.source_offset(found.start(group))
-                end = segment.start_offset + normal.source_offset(max(found.start(group), found.end(group) - 1)) + 1
-                if start in seen or not _accept(compiled, evidence, normal.text, index, start):
-                    continue
-                seen.add(start)
-                hits += 1
-                captures = {k: v for k, v in found.groupdict().items() if v is not None}
-                yield Match(compiled.rule.id, artifact, index.span(start, end), evidence, captures)
-                if hits >= compiled.max_hits:
-                    return
+    for pattern in compiled.any:
+        group = pattern.groupindex[compiled.capture] if compiled.capture else 0  # re2 wants numbers
+        for found in pattern.finditer(normal.text):
+            evidence = found.group(group) or ""
+            start = normal.source_offset(found.start(group))
+            segment = _segment_of(segments, starts, start)
+            if segment is None or start in seen:
+                continue
+            end = normal.source_offset(max(found.start(group), found.end(group) - 1)) + 1
+            if not _accept(compiled, evidence, segment, artifact.language, index, start):
+                continue
+            seen.add(start)
+            hits += 1
+            captures = {k: v for k, v in found.groupdict().items() if v is not None}
+            yield Match(compiled.rule.id, artifact, index.span(start, end), evidence, captures)
+            if hits >= compiled.max_hits:
+                return
 
 
-def _accept(compiled: _Compiled, evidence: str, segment_text: str, index: LineIndex, start: int) -> bool:
+def _segment_of(segments: list[Segment], starts: list[int], offset: int) -> Segment | None:
+    """The in-scope segment containing a source offset (segments may nest: take the innermost)."""
+    position = bisect_right(starts, offset)
+    for candidate in reversed(segments[max(0, position - 4) : position]):
+        if candidate.start_offset <= offset < candidate.start_offset + max(1, len(candidate.text)):
+            return candidate
+    return None
+
+
+def _accept(
+    compiled: _Compiled, evidence: str, segment: Segment, language: str | None, index: LineIndex, start: int
+) -> bool:
     if compiled.min_entropy and entropy(evidence) < compiled.min_entropy:
         return False
     if any(p.search(evidence) for p in compiled.exclude):
@@ -214,7 +234,7 @@ def _accept(compiled: _Compiled, evidence: str, segment_text: str, index: LineIn
         return False
     if compiled.all:
         if compiled.within_lines is None:
-            window = segment_text
+            window = view(segment.text, language).text
         else:
             first = max(1, line - compiled.within_lines)
             window = "\n".join(index.line_text(n) for n in range(first, line + compiled.within_lines + 1))
