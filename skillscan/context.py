@@ -36,7 +36,7 @@ _DOUBLE_NEGATION = re.compile(
 _EXAMPLE = re.compile(
     r"(?i)(\be\.g\.|\bfor (?:example|instance)\b|\bsuch as\b|\bexamples? of\b|\blooks? like\b|\battackers?\b|"
     r"\bmalicious\b|\bmalware\b|\bred flags?\b|\bsuspicious\b|\bindicators?\b|\bdetect(?:s|ed|ion|or)?\b|"
-    r"\bflag(?:s|ged)?\b|\bscan(?:s|ner)? for\b|\bsignatures?\b|\bknown[- ]bad\b|\biocs?\b|\bphishing\b|"
+    r"\bflag(?:s|ged)?\b|\bscan(?:s|ner)? for\b|\bknown[- ]bad\b|\biocs?\b|\bphishing\b|"
     r"\bpayloads?\b|\bexploit(?:s|ed)?\b|\bcampaigns?\b|\bclassic\b|\banti-?patterns?\b)"
 )
 _WARNING_MARK = re.compile(r"(?i)(⚠|❌|🚫|⛔|\bwarning\b|\bdanger\b|\bcaution\b|\*\*bad\*\*|\bbad:|\bwrong:|\bunsafe:|\binsecure:)")
@@ -44,12 +44,12 @@ _ATTACK_HEADING = re.compile(
     r"(?i)\b(attacks?|attack patterns?|malicious|exploits?|red[- ]?flags?|anti-?patterns?|bad|don'?t|do not|never|"
     r"avoid|pitfalls?|dangerous|unsafe|insecure|warnings?|indicators?|iocs?|deny|denylist|blocklist|blacklist|"
     r"blocked|threats?|detections?|detect(?:ion|s)?|suspicious|what not|mistakes|forbidden|prohibited|"
-    r"vulnerab\w*|payloads?|techniques?|known[- ]bad|signatures?|test cases?)\b"
+    r"vulnerab\w*|payloads?|techniques?|known[- ]bad|test cases?)\b"
 )
 _DENY_LIST = re.compile(
     r"(?i)(\b(?:deny|block|ban|black|reject|forbid|disallow|exclude)[\w-]*|"
     r"\b(?:bad|malicious|suspicious|known[_ -]?bad|untrusted)[_ -]?(?:domains?|hosts?|urls?|patterns?|list|iocs?|strings?)\b|"
-    r"\biocs?\b|\bsignatures?\b|\bdetection[_ -]?patterns?\b)"
+    r"\biocs?\b|\bdetection[_ -]?patterns?\b)"
 )
 _IMPERATIVE = re.compile(
     r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*(?:\*\*)?(?:then |first,? |now |next,? |also |finally,? |always |silently |quietly )?"

@@ -58,8 +58,8 @@ def bidi_controls(rule: Rule, skill: Skill) -> Iterator[Match]:
             line, _ = index.position(offset)
             line_text = index.line_text(line)
             rtl_line = _has_rtl(line_text)
-            if code in DIRECTIONAL_MARKS and rtl_line:
-                continue
+            if code in DIRECTIONAL_MARKS and (rtl_line or artifact.kind not in (ArtifactKind.SCRIPT, ArtifactKind.CONFIG)):
+                continue  # marks only reorder text next to RTL letters; in prose they are copy-paste noise
             if code in BIDI_CONTROLS and rtl_line and artifact.kind not in (ArtifactKind.SCRIPT, ArtifactKind.CONFIG):
                 continue  # RTL prose legitimately embeds and isolates runs
             yield Match(rule.id, artifact, index.span(offset, offset + 1), f"U+{code:04X} {_name(char)}",

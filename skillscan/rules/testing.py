@@ -14,7 +14,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from skillscan.load import LoadedFile, LoadedSkill, load_skill
@@ -78,6 +79,20 @@ def example_files(rule: Rule, example: Example) -> dict[str, str]:
     return {"SKILL.md": front + "\n" + example.code + "\n"}
 
 
+@lru_cache(maxsize=1)
+def _builtin_rules() -> tuple[Rule, ...]:
+    from skillscan.rules.loader import builtin_pack_dir, load_pack
+
+    return load_pack(builtin_pack_dir()).rules
+
+
+def runnable(rule: Rule, all_rules: Sequence[Rule] | None = None) -> list[Rule]:
+    """The rule under test, reported even when it is a capability fact, plus what its chain needs."""
+    from skillscan.pipeline import with_dependencies
+
+    return with_dependencies([replace(rule, report=True)], all_rules if all_rules is not None else _builtin_rules())
+
+
 def check_examples(rule: Rule) -> Iterator[Failure]:
     if not rule.examples_match:
         yield Failure(rule.id, "examples.match", "no positive example")
@@ -92,7 +107,7 @@ def check_examples(rule: Rule) -> Iterator[Failure]:
 
 
 def _hits(rule: Rule, example: Example) -> list[Finding]:
-    return [f for f in scan_files(example_files(rule, example), [rule]) if f.rule_id == rule.id]
+    return [f for f in scan_files(example_files(rule, example), runnable(rule)) if f.rule_id == rule.id]
 
 
 def fixture_dir(fixtures_root: Path, rule: Rule) -> Path:
@@ -114,7 +129,7 @@ def check_fixtures(rule: Rule, fixtures_root: Path) -> tuple[list[Failure], list
         skill = parse_skill(load_skill(case), "path", "path")
         from skillscan.pipeline import match_and_build
 
-        findings, _ = match_and_build([rule], [skill], [])
+        findings, _ = match_and_build(runnable(rule), [skill], [])
         for finding in findings:
             key = (str(finding.location.path), finding.location.line)
             found.setdefault(key, []).append(finding)
