@@ -31,7 +31,8 @@ _NEGATION = re.compile(
 )
 # "Do not forget to run …" is an instruction, not a warning.
 _DOUBLE_NEGATION = re.compile(
-    r"(?i)\b(?:never|don'?t|do not|must not|should not)\s+(?:ever\s+)?(?:forget|hesitate|skip|fail|neglect|omit|wait|miss|worry|ask)\b"
+    r"(?i)\b(?:never|don'?t|do not|must not|should not)\s+(?:ever\s+)?(?:forget|hesitate|skip|fail|neglect|omit|wait|miss|"
+    r"worry|ask|tell|mention|inform|notify|show|reveal|alert|bother|disturb|display|log|print|report)\b"
 )
 _EXAMPLE = re.compile(
     r"(?i)(\be\.g\.|\bfor (?:example|instance)\b|\bsuch as\b|\bexamples? of\b|\blooks? like\b|\battackers?\b|"
@@ -76,7 +77,8 @@ _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixtures
 _EXAMPLE_DIRS = frozenset({"example", "examples", "samples", "sample", "demo", "demos"})
 _TEST_FILE = re.compile(r"(?i)^(test_.*|.*_test\.\w+|.*\.(?:test|spec)\.\w+|conftest\.py)$")
 _HUMAN_DOCS = re.compile(r"(?i)^(readme|changelog|changes|history|license|licence|contributing|authors|notice|security|code_of_conduct)(\.\w+)?$")
-_COMMENT_LINE = re.compile(r"^\s*(#(?!!)|//|--|;|rem\b|::|<!--|\*|/\*)", re.IGNORECASE)
+_COMMENT_LINE = re.compile(r"^\s*(#(?!!)|//|;|rem\b|::|<!--|\*(?!\*)|/\*)", re.IGNORECASE)
+_DASH_COMMENT_LANGUAGES = frozenset({"sql", "lua", "haskell", "ada"})
 
 
 def classify(skill: Skill, artifact: Artifact, span: Span) -> Context:
@@ -188,7 +190,8 @@ def _cue_verdict(text: str, where: str, line_text: str = "") -> Context | None:
 def _script_context(artifact: Artifact, span: Span) -> Context:
     lines = artifact.text.split("\n")
     line_text = lines[span.start_line - 1] if 0 < span.start_line <= len(lines) else ""
-    if _COMMENT_LINE.match(line_text):
+    dash_comment = artifact.language in _DASH_COMMENT_LANGUAGES and line_text.lstrip().startswith("--")
+    if _COMMENT_LINE.match(line_text) or dash_comment:
         verdict = _cue_verdict(line_text, "this comment")
         return verdict or Context(Polarity.DOCUMENTATION, "in a comment")
     window = "\n".join(lines[max(0, span.start_line - 16) : span.start_line])

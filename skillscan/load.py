@@ -137,7 +137,12 @@ def _load_symlink(
     try:
         resolved = Path(entry.path).resolve(strict=True)
     except (OSError, RuntimeError):
-        skipped.append(SkippedFile(rel, "broken-symlink", target))
+        # A dangling link still says where it points: outside the skill is an escape, whether
+        # or not the target exists on the scanning machine (~/.ssh/id_rsa may not, here).
+        lexical = Path(os.path.normpath(os.path.join(os.path.dirname(entry.path), os.path.expanduser(target))))
+        inside = lexical.is_relative_to(real_root) or lexical.is_relative_to(Path(entry.path).parent.absolute())
+        reason = "broken-symlink" if inside and not target.startswith("~") else "symlink-escape"
+        skipped.append(SkippedFile(rel, reason, f"dangling link to {target}"))
         return
     if not resolved.is_relative_to(real_root):
         skipped.append(SkippedFile(rel, "symlink-escape", f"points outside the skill: {target}"))

@@ -25,7 +25,7 @@ _CONFUSABLES = str.maketrans({
     "Κ": "K", "Ν": "N", "Ρ": "P", "Τ": "T", "Χ": "X", "Ζ": "Z", "Β": "B", "Μ": "M", "Η": "H",
 })
 _WORD = re.compile(r"[^\W\d_]+")
-_SHELL_ASSIGNMENT = re.compile(r"""(?m)^\s*(?:export\s+|local\s+|readonly\s+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\\n]*)"|'([^'\n]*)'|([^\s"'$`;&|<>()\\]+))\s*(?:;|$)""")
+_SHELL_ASSIGNMENT = re.compile(r"""(?m)^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\\n]*)"|'([^'\n]*)'|([^\s"'$`;&|<>()\\]+))[ \t]*(?:;|$)""")
 _SHELL_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRING_CONCAT = re.compile(r"""(["'])([^"'\\\n]{0,200})\1\s*\+\s*(["'])([^"'\\\n]{0,200})\3""")
 MAX_NORMALISED_CHARS = 2_000_000

@@ -198,7 +198,11 @@ def _match_artifact(compiled: _Compiled, artifact: Artifact, index: LineIndex) -
         group = pattern.groupindex[compiled.capture] if compiled.capture else 0  # re2 wants numbers
         for found in pattern.finditer(normal.text):
             evidence = found.group(group) or ""
-            start = normal.source_offset(found.start(group))
+            # A leading boundary like (?:^|\s) may eat the previous line's newline: report where
+            # the evidence itself starts.
+            lead = len(evidence) - len(evidence.lstrip())
+            evidence = evidence.strip()
+            start = normal.source_offset(found.start(group) + lead)
             segment = _segment_of(segments, starts, start)
             if segment is None or start in seen:
                 continue
