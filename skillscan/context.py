@@ -47,16 +47,19 @@ _ATTACK_HEADING = re.compile(
     r"blocked|threats?|detections?|detect(?:ion|s)?|suspicious|what not|mistakes|forbidden|prohibited|"
     r"vulnerab\w*|payloads?|techniques?|known[- ]bad|test cases?)\b"
 )
+# Names of deny-lists: denyRead, BLOCKED_HOSTS, blocklist, "bad domains" — not "blockchain", "banking".
 _DENY_LIST = re.compile(
-    r"(?i)(\b(?:deny|block|ban|black|reject|forbid|disallow|exclude)[\w-]*|"
-    r"\b(?:bad|malicious|suspicious|known[_ -]?bad|untrusted)[_ -]?(?:domains?|hosts?|urls?|patterns?|list|iocs?|strings?)\b|"
+    r"\b(?i:deny|block|black|ban|reject|forbid|disallow|exclude)(?:[A-Z_][A-Za-z_]*|"
+    r"(?i:ed|s|[ -]?lists?(?:ed)?|[ -](?:hosts?|domains?|urls?|patterns?|words?|terms?|entries)))?\b|"
+    r"(?i:\b(?:bad|malicious|suspicious|known[_ -]?bad|untrusted)[_ -]?(?:domains?|hosts?|urls?|patterns?|list|iocs?|strings?)\b|"
     r"\biocs?\b|\bdetection[_ -]?patterns?\b)"
 )
 _IMPERATIVE = re.compile(
     r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*(?:\*\*)?(?:then |first,? |now |next,? |also |finally,? |always |silently |quietly )?"
     r"(?:send|post|upload|run|execute|exec|read|copy|cat|curl|wget|include|forward|add|set|install|download|"
     r"fetch|open|write|append|export|paste|pipe|call|invoke|load|source|save|store|collect|gather|sync|"
-    r"transmit|share|email|replace|modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget)\b"
+    r"transmit|share|email|replace|modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget|"
+    r"ask|please|enter|provide|give|type|tell|request|prompt|use|connect|route|configure|update|delete|remove)\b"
 )
 _SECURITY_SKILL = re.compile(
     r"(?i)\b(security|audit(?:s|or|ing)?|scanner|scanning|detect(?:s|or|ion)?|pentest\w*|penetration|red[- ]team\w*|"

@@ -6,7 +6,7 @@
         - [SKS-CRD-001, SKS-CRD-002]   #   usually `report: false` capability facts
         - [SKS-EXF-020]
       scope: file          # file: all groups in one real file (fences count as their Markdown
-                           # file); skill: anywhere in the skill
+                           # file); skill: anywhere in the skill; cross-file: in at least two files
       anchor: last         # where the finding points: the first or last group's fact
 
 A fact only counts when its own text is an instruction or code: a credential path named in a
@@ -54,8 +54,8 @@ class ChainEngine:
         for group in groups:
             if not isinstance(group, list) or not group or not all(isinstance(i, str) for i in group):
                 raise RulePackError(where + ".requires", "each group is a non-empty list of rule ids")
-        if rule.match.get("scope", "file") not in ("file", "skill"):
-            raise RulePackError(where + ".scope", "must be 'file' or 'skill'")
+        if rule.match.get("scope", "file") not in ("file", "skill", "cross-file"):
+            raise RulePackError(where + ".scope", "must be 'file', 'skill' or 'cross-file'")
         if rule.match.get("anchor", "last") not in ("first", "last"):
             raise RulePackError(where + ".anchor", "must be 'first' or 'last'")
 
@@ -71,8 +71,8 @@ class ChainEngine:
     ) -> Iterator[Match]:
         live = [f for f in facts if _is_live(skill, f)]
         for chain in prepared:
-            if chain.scope == "skill":
-                yield from _chain_in(chain, live)
+            if chain.scope in ("skill", "cross-file"):
+                yield from _chain_in(chain, live, cross_file=chain.scope == "cross-file")
             else:
                 by_file: dict[str, list[Match]] = {}
                 for fact in live:
@@ -81,13 +81,19 @@ class ChainEngine:
                     yield from _chain_in(chain, file_facts)
 
 
-def _chain_in(chain: _Chain, facts: Sequence[Match]) -> Iterator[Match]:
+def _chain_in(chain: _Chain, facts: Sequence[Match], cross_file: bool = False) -> Iterator[Match]:
     picked: list[Match] = []
     for group in chain.groups:
         candidates = sorted((f for f in facts if f.rule_id in group), key=_position)
         if not candidates:
             return
+        if cross_file and picked:
+            # Prefer a fact in another file than the first step: a same-file chain is the file rule's.
+            elsewhere = [f for f in candidates if f.artifact.display_path != picked[0].artifact.display_path]
+            candidates = elsewhere or candidates
         picked.append(candidates[0])
+    if cross_file and len({f.artifact.display_path for f in picked}) < 2:
+        return
     anchor = picked[-1] if chain.anchor == "last" else picked[0]
     related = tuple(_location(f) for f in picked if f is not anchor)
     steps = " → ".join(f"{f.rule_id} at {f.artifact.display_path}:{_position(f)[1]}" for f in picked)
@@ -96,8 +102,8 @@ def _chain_in(chain: _Chain, facts: Sequence[Match]) -> Iterator[Match]:
 
 
 def _is_live(skill: Skill, fact: Match) -> bool:
-    polarity = context_stage.classify(skill, fact.artifact, fact.span).polarity
-    return polarity in (Polarity.INSTRUCTION, Polarity.DOCUMENTATION)
+    """Only instructions and code make chains: not comments, human docs, warnings or samples."""
+    return context_stage.classify(skill, fact.artifact, fact.span).polarity is Polarity.INSTRUCTION
 
 
 def _position(fact: Match) -> tuple[str, int, int]:
