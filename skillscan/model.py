@@ -10,6 +10,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only for annotations: rules.schema imports this module
+    from skillscan.rules.schema import Rule
 
 
 class Severity(enum.IntEnum):
@@ -255,6 +259,8 @@ class ScanResult:
     errors: tuple[ScanError, ...]
     rule_packs: tuple[RulePackInfo, ...]
     skipped_rules: tuple[tuple[str, str], ...] = ()  # (rule id, reason)
+    rules: tuple[Rule, ...] = ()  # the reported rules that ran, for reporters that describe them (SARIF)
+    excluded: tuple[Path, ...] = ()  # skill roots left out by the config's `exclude`
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

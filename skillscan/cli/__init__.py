@@ -25,6 +25,18 @@ app.command("scan", epilog=scan.EPILOG)(scan.scan_command)
 app.command("discover", epilog=discover.EPILOG)(discover.discover_command)
 app.add_typer(rules.app, name="rules")
 app.command("version")(version.version_command)
+from skillscan.cli import baseline as baseline_cli, config as config_cli  # noqa: E402 - reports, baseline, config (issue 6)
+
+app.add_typer(baseline_cli.app, name="baseline")
+app.add_typer(config_cli.app, name="config")
+from skillscan.cli import integrity  # noqa: E402 - integrity over time (issue 5)
+
+app.command("lock", epilog=integrity.LOCK_EPILOG)(integrity.lock_command)
+app.command("verify", epilog=integrity.VERIFY_EPILOG)(integrity.verify_command)
+app.command("approve")(integrity.approve_command)
+app.command("watch")(integrity.watch_command)
+app.command("restore")(integrity.restore_command)
+app.command("quarantine")(integrity.quarantine_command)
 
 
 def main() -> None:

@@ -9,7 +9,8 @@ import typer
 
 from skillscan.cli.options import NO_COLOR, OUTPUT, RULES_DIRS, ListFormat, use_color, write_output
 
-app = typer.Typer(help="List, show, test and validate rule packs.", no_args_is_help=True)
+app = typer.Typer(help="List, show, test and validate rule packs.", no_args_is_help=True,
+                  epilog="Examples:\n\n  skillscan rules list\n\n  skillscan rules show pipe-to-shell")
 
 
 @app.command("list", epilog="Example:\n\n  skillscan rules list --format json")

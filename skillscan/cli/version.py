@@ -6,7 +6,12 @@ import typer
 
 
 def version_command() -> None:
-    """Tool version, rule packs and engines."""
+    """Tool version, rule packs and engines.
+
+    Example:
+
+      skillscan version
+    """
     from skillscan import __version__
     from skillscan.engines import engines
     from skillscan.rules.loader import load_packs

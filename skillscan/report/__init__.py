@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from typing import assert_never
 
 from skillscan.model import Finding, ScanResult, Severity
+
+# Rule pages generated from rules/ by `python -m skillscan.rules.gendocs`.
+DOCS_URL = "https://github.com/skillscan/skillscan/blob/main/docs/rules"
+HOMEPAGE = "https://github.com/skillscan/skillscan"
 
 
 class Format(enum.StrEnum):
     TABLE = "table"
     JSON = "json"
+    SARIF = "sarif"
+    MARKDOWN = "markdown"
+    HTML = "html"
 
 
 def render(result: ScanResult, fmt: Format, fail_on: Severity, color: bool = False, width: int | None = None) -> str:
@@ -23,6 +31,20 @@ def render(result: ScanResult, fmt: Format, fail_on: Severity, color: bool = Fal
             from skillscan.report.json import render_json
 
             return render_json(result, fail_on)
+        case Format.SARIF:
+            from skillscan.report.sarif import render_sarif
+
+            return render_sarif(result, fail_on)
+        case Format.MARKDOWN:
+            from skillscan.report.markdown import render_markdown
+
+            return render_markdown(result, fail_on)
+        case Format.HTML:
+            from skillscan.report.html import render_html
+
+            return render_html(result, fail_on)
+        case _:
+            assert_never(fmt)
 
 
 def counts_by_severity(findings: tuple[Finding, ...]) -> dict[str, int]:
@@ -32,3 +54,22 @@ def counts_by_severity(findings: tuple[Finding, ...]) -> dict[str, int]:
 
 def exit_code(result: ScanResult, fail_on: Severity) -> int:
     return 1 if any(f.severity >= fail_on for f in result.active_findings) else 0
+
+
+def suppression_layer(finding: Finding) -> str:
+    """inline, config, baseline or filtered: the part of `suppressed_by` before the reason."""
+    return (finding.suppressed_by or "").split(":", 1)[0].strip()
+
+
+def suppression_reason(finding: Finding) -> str:
+    layer, _, reason = (finding.suppressed_by or "").partition(":")
+    return reason.strip() or layer.strip()
+
+
+def suppressed_counts(result: ScanResult) -> dict[str, int]:
+    counted = Counter(suppression_layer(f) for f in result.findings if not f.active)
+    return dict(sorted(counted.items()))
+
+
+def help_uri(rule_id: str) -> str:
+    return f"{DOCS_URL}/{rule_id}.md"

@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from skillscan.model import Finding, Polarity, ScanResult, Severity
-from skillscan.report import counts_by_severity, exit_code
+from skillscan.report import counts_by_severity, exit_code, suppressed_counts
 from skillscan.report.json import scanned_files
 
 SEVERITY_STYLE = {
@@ -77,9 +77,12 @@ def _summary(result: ScanResult, fail_on: Severity) -> Group:
         Text("Rule packs: " + ", ".join(f"{p.name} {p.version} ({p.rule_count} rules, {p.digest[:19]}…)" for p in result.rule_packs),
              style="dim"),
     ]
-    suppressed = len(result.findings) - len(active)
+    suppressed = suppressed_counts(result)
     if suppressed:
-        lines.append(Text(f"{suppressed} finding(s) suppressed", style="dim"))
+        by_layer = ", ".join(f"{n} {layer}" for layer, n in suppressed.items())
+        lines.append(Text(f"{sum(suppressed.values())} finding(s) suppressed ({by_layer})", style="dim"))
+    if result.excluded:
+        lines.append(Text(f"{len(result.excluded)} skill(s) excluded by the config's `exclude`", style="dim"))
     if result.skipped_rules:
         lines.append(Text(f"{len(result.skipped_rules)} rule(s) skipped: {escape(result.skipped_rules[0][1])}", style="yellow"))
     for error in result.errors[:10]:
