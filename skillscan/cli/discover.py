@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from skillscan.cli.options import NO_COLOR, OUTPUT, ListFormat, use_color, write_output
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EPILOG = """Examples:
 
-  skillscan discover                  # skills in every known client folder
+  skillscan discover                  # skills, MCP servers, hooks and agent config files
 
-  skillscan discover --format json
+  skillscan discover --format json    # {"skills": […], "mcp_servers": […], "hooks": […], "configs": […]}
+
+  skillscan discover ./my-skills      # only the skills below a folder
 """
 
 
@@ -23,7 +29,8 @@ def discover_command(
     output: Path | None = OUTPUT,
     no_color: bool = NO_COLOR,
 ) -> None:
-    """List the skills skillscan would scan: name, path, client, scope."""
+    """List what skillscan would scan: skills, and (without paths) this machine's MCP servers, hooks
+    and agent config files. Env and header values are never shown; commands are redacted."""
     from skillscan.discovery import skill_md
     from skillscan.parse.frontmatter import parse as parse_frontmatter
     from skillscan.pipeline import ScanOptions, discover
@@ -41,8 +48,13 @@ def discover_command(
                 pass
         rows.append({"name": name, "path": str(root.path), "client": root.client, "scope": root.scope,
                      "location": root.location})
+    machine: dict[str, list[dict[str, Any]]] = {"mcp_servers": [], "hooks": [], "configs": []}
+    if not paths:
+        from skillscan.agentconfig import inventory
+
+        machine.update(inventory(Path.home(), Path.cwd(), [Path(r["path"]) for r in rows]))
     if fmt is ListFormat.JSON:
-        write_output(json.dumps({"schema_version": 1, "skills": rows}, indent=2, ensure_ascii=False) + "\n", output)
+        write_output(json.dumps({"schema_version": 1, "skills": rows, **machine}, indent=2, ensure_ascii=False) + "\n", output)
         return
     from io import StringIO
 
@@ -55,4 +67,26 @@ def discover_command(
     for row in rows:
         table.add_row(row["name"], row["client"], row["scope"], row["path"])
     console.print(table)
+    if not paths:
+        _machine_tables(console, machine)
     write_output(buffer.getvalue(), output)
+
+
+def _machine_tables(console: Console, machine: dict[str, list[dict[str, Any]]]) -> None:
+    from rich.table import Table
+
+    servers = Table("Name", "Client", "Scope", "Runs", "Env / headers", "Where",
+                    title=f"{len(machine['mcp_servers'])} MCP server(s)")
+    for s in machine["mcp_servers"]:
+        runs = s["url"] or " ".join([s["command"], *s["args"]])
+        servers.add_row(s["name"], s["client"], s["scope"], runs, ", ".join([*s["env"], *s["headers"]]),
+                        f"{s['file']}:{s['line']}")
+    hooks = Table("Event", "Client", "Scope", "Command", "Where", title=f"{len(machine['hooks'])} hook(s)")
+    for h in machine["hooks"]:
+        hooks.add_row(h["event"], h["client"], h["scope"], h["command"], f"{h['file']}:{h['line']}")
+    configs = Table("Path", "Client", "Scope", "Kinds", title=f"{len(machine['configs'])} agent config file(s)")
+    for c in machine["configs"]:
+        unread = "" if c.get("parsed", True) else " (does not parse)"
+        configs.add_row(c["path"] + unread, c["client"], c["scope"], ", ".join(c["kinds"]))
+    for table in (servers, hooks, configs):
+        console.print(table)

@@ -41,11 +41,17 @@ class Engine(Protocol):
 
 
 def _registry() -> dict[str, Engine]:
+    from skillscan.engines.bandit import BanditEngine
     from skillscan.engines.chain import ChainEngine
     from skillscan.engines.check import CheckEngine
     from skillscan.engines.regex import RegexEngine
+    from skillscan.engines.semgrep import SemgrepEngine
+    from skillscan.engines.treesitter import TreeSitterEngine
 
-    return {"regex": RegexEngine(), "check": CheckEngine(), "chain": ChainEngine()}
+    return {
+        "regex": RegexEngine(), "check": CheckEngine(), "chain": ChainEngine(),
+        "treesitter": TreeSitterEngine(), "bandit": BanditEngine(), "semgrep": SemgrepEngine(),
+    }
 
 
 _ENGINES: dict[str, Engine] | None = None

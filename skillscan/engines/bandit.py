@@ -1,0 +1,132 @@
+"""The bandit engine: bandit's checks under skillscan rule ids, in-process, once per scan.
+
+Match body:
+
+    test_id: B602            # or a list: [B602, B605]
+
+Each mapped rule carries its own docs; bandit results whose test id no rule maps are dropped.
+Findings keep bandit's test id and text in their note ("bandit B602: …"). All Python artifacts of
+all skills (bundled files and Python code fences) are written to one private temporary folder and
+handed to one BanditManager run, restricted to the mapped test ids. `# nosec` comments in scanned
+skills are ignored. Syntax errors in bundled `.py` files are reported as scan errors; fences,
+often snippets with placeholders, are skipped quietly.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import warnings
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+from skillscan.engines import Availability
+from skillscan.engines.staging import StagingDir
+from skillscan.errors import RulePackError
+from skillscan.model import ArtifactKind, Match, ScanError, Skill, Span
+from skillscan.rules.schema import Rule
+
+_TEST_ID = re.compile(r"^B\d{3}$")
+Prepared = dict[str, list[Rule]]  # bandit test id → rules
+
+
+def _test_ids(rule: Rule) -> list[str]:
+    value = rule.match.get("test_id")
+    ids = [value] if isinstance(value, str) else value
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) and _TEST_ID.match(i) for i in ids):
+        raise RulePackError(f"{rule.source}: field 'match.test_id'", "a bandit test id like B602, or a list of them")
+    return ids
+
+
+class BanditEngine:
+    name: ClassVar[str] = "bandit"
+
+    def availability(self) -> Availability:
+        try:
+            with warnings.catch_warnings():  # stevedore deprecation noise at bandit's import
+                warnings.simplefilter("ignore", DeprecationWarning)
+                import bandit  # type: ignore[import-untyped]
+                from bandit.core import manager  # type: ignore[import-untyped] # noqa: F401
+        except ImportError as error:
+            return Availability(False, reason=f"bandit is not installed: {error}")
+        return Availability(True, f"bandit {getattr(bandit, '__version__', '?')}")
+
+    def validate(self, rule: Rule) -> None:
+        unknown = set(rule.match) - {"test_id"}
+        if unknown:
+            raise RulePackError(f"{rule.source}: field 'match'", f"unknown key(s) for the bandit engine: {', '.join(sorted(unknown))}")
+        _test_ids(rule)
+
+    def prepare(self, rules: Sequence[Rule]) -> Prepared:
+        mapping: Prepared = defaultdict(list)
+        for rule in rules:
+            for test_id in _test_ids(rule):
+                mapping[test_id].append(rule)
+        return dict(mapping)
+
+    def run(self, prepared: Prepared, skill: Skill, errors: list[ScanError]) -> Iterator[Match]:
+        for _, match in self.run_batch(prepared, [skill], errors):
+            yield match
+
+    def run_batch(self, prepared: Prepared, skills: Sequence[Skill], errors: list[ScanError]) -> Iterator[tuple[Skill, Match]]:
+        from skillscan.engines.regex import _applies
+
+        rules = {rule.id: rule for group in prepared.values() for rule in group}
+        with StagingDir("skillscan-bandit-") as staging:
+            for skill in skills:
+                for artifact in skill.artifacts:
+                    if (artifact.language == "python" and artifact.kind is ArtifactKind.SCRIPT and artifact.text
+                            and any(_applies(rule, artifact) for rule in rules.values())):
+                        staging.add(skill, artifact)
+            if not len(staging):
+                return
+            try:
+                issues, skipped = _run_bandit([str(p) for p in sorted(staging.targets.iterdir())], set(prepared))
+            except Exception as error:  # bandit itself failing must not end the scan
+                errors.append(ScanError("bandit", f"bandit failed: {type(error).__name__}: {error}; "
+                                        f"rules not run: {', '.join(sorted(rules))}"))
+                return
+            for path, reason in skipped:
+                staged = staging.lookup(path)
+                if staged is not None and not staged.artifact.is_virtual:
+                    errors.append(ScanError(str(staged.artifact.path), f"bandit skipped the file: {reason}"))
+            for issue in issues:
+                staged = staging.lookup(issue.fname)
+                if staged is None:
+                    continue
+                for rule in prepared.get(issue.test_id, []):
+                    if _applies(rule, staged.artifact):
+                        yield staged.skill, _match(rule, staged.artifact, issue)
+
+
+def _run_bandit(paths: list[str], test_ids: set[str]) -> tuple[list[Any], list[tuple[str, str]]]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from bandit.core import config, manager  # type: ignore[import-untyped]
+
+    logger = logging.getLogger("bandit")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)  # bandit warns on stderr about every odd file
+    try:
+        bandit_manager = manager.BanditManager(
+            config.BanditConfig(), "file", quiet=True, ignore_nosec=True,
+            profile={"include": test_ids, "exclude": set()},
+        )
+        bandit_manager.discover_files(paths)
+        bandit_manager.run_tests()
+        return list(bandit_manager.results), list(bandit_manager.skipped)
+    finally:
+        logger.setLevel(level)
+
+
+def _match(rule: Rule, artifact: Any, issue: Any) -> Match:
+    lines = artifact.text.split("\n")
+    line = max(1, int(issue.lineno))
+    source = lines[line - 1] if line <= len(lines) else ""
+    start = int(getattr(issue, "col_offset", 0) or 0)
+    end = int(getattr(issue, "end_col_offset", 0) or 0) or len(source)
+    text = source[start:end].strip() if end > start else source.strip()
+    span = Span(line, start + 1, line, max(start, end) + 1)
+    return Match(rule.id, artifact, span, text[:200] or source.strip()[:200], {"test_id": issue.test_id},
+                 note=f"bandit {issue.test_id}: {issue.text}")
