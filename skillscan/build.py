@@ -39,9 +39,15 @@ def _finding(
     artifact = match.artifact
     line = _line(match)
     column = match.span.start_col
-    context = context_stage.classify(skill, artifact, match.span)
+    if rule.context_sensitive:
+        context = context_stage.classify(skill, artifact, match.span)
+    else:
+        # Insensitive rules ignore the surrounding words, but not the file's role: invisible
+        # characters in tests/fixtures are test data. Secrets stay leaks wherever they are.
+        role = None if rule.secret else context_stage.file_role(skill, artifact.display_path)
+        context = role or context_stage.INSTRUCTION
     severity, confidence = rule.severity, rule.confidence
-    if rule.context_sensitive and context.polarity is not Polarity.INSTRUCTION:
+    if context.polarity is not Polarity.INSTRUCTION:
         steps = context_stage.SEVERITY_STEPS[context.polarity]
         severity = severity.lowered(steps)
         confidence = confidence.lowered(1)

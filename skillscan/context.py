@@ -26,8 +26,9 @@ INSTRUCTION = Context(Polarity.INSTRUCTION, "")
 
 _NEGATION = re.compile(
     r"(?i)\b(never|don'?t|do not|does not|doesn'?t|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t|"
-    r"won'?t|avoid(?:ing)?|refuse|reject|block(?:s|ed)?|prevent|prohibit(?:ed)?|forbid(?:den)?|disallow(?:ed)?|"
-    r"warn(?:s|ing)?|beware|instead of|rather than|not recommended|insecure|unsafe|dangerous)\b"
+    r"won'?t|avoid(?:s|ed|ing)?|refus(?:e|es|ed|ing)|reject(?:s|ed|ing)?|block(?:s|ed|ing)?|prevent(?:s|ed|ing)?|"
+    r"prohibit(?:s|ed|ing)?|forbid(?:s|den)?|disallow(?:s|ed)?|warn(?:s|ed|ing)?|beware|instead of|rather than|"
+    r"not recommended|insecure|unsafe|dangerous|(?:guard|protect)(?:s|ing)? against|stop(?:s|ping)?)\b"
 )
 # "Do not forget to run …" is an instruction, not a warning.
 _DOUBLE_NEGATION = re.compile(
@@ -69,6 +70,7 @@ _SECURITY_SKILL = re.compile(
 )
 # Headings that mark quoted samples, but only in a skill that says it is a security tool.
 _SAMPLE_HEADING = re.compile(r"(?i)\b(examples?|samples?|demos?|cases?|scenarios?|patterns?)\b")
+_TABLE_WARNING = re.compile(r"(?i)\b(why not|avoid|risks?|dangers?|bad|don'?t|never|instead|unsafe|insecure|attacks?)\b")
 # "- [ ] No `| sh` from third-party hosts": a checklist line that forbids what it quotes.
 _LEADING_NO = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\[[ xX]\]\s+)?(?:\*\*)?no\b(?!\s+need)")
 _INLINE_LIST = re.compile(r"`[^`\n]+`(?:\s*(?:,|/|\bor\b|\band\b)\s*`[^`\n]+`){2,}")
@@ -95,6 +97,11 @@ def classify(skill: Skill, artifact: Artifact, span: Span) -> Context:
         column = span.start_col if not artifact.is_virtual else 1
         return _markdown_context(skill, host, line, column, fenced=artifact.is_virtual)
     return _script_context(artifact, span)
+
+
+def file_role(skill: Skill, path: PurePosixPath) -> Context | None:
+    """Context that comes from the file alone (test data, examples, human docs, detection data)."""
+    return _file_role(skill, path)
 
 
 def _file_role(skill: Skill, path: PurePosixPath) -> Context | None:
@@ -142,7 +149,9 @@ def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenc
     line_text = lines[line - 1] if 0 < line <= len(lines) else ""
     segment = _segment_at(host, line, fenced)
     if segment is not None and segment.kind is SegmentKind.FRONTMATTER:
-        return INSTRUCTION  # name and description load into every session: always instructions
+        # Loaded into every session, so no heading or file role softens it — only its own
+        # sentence can ("refuses recursive deletes of ~").
+        return _cue_verdict(_sentence_prefix(line_text, column), "the description") or INSTRUCTION
     headings = segment.heading_path if segment else ()
     if fenced and segment is not None:
         lead_in = _lead_in(lines, segment.span.start_line)
@@ -151,11 +160,24 @@ def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenc
             return verdict
     else:
         prefix = _sentence_prefix(line_text, column)
-        if not prefix.strip() and line > 1 and lines[line - 2].rstrip().endswith(":"):
-            prefix = lines[line - 2]
+        if not _words(prefix):
+            before = _previous_text_line(lines, line)
+            if before.rstrip().endswith(":"):
+                prefix = before
         verdict = _cue_verdict(prefix, "the sentence", line_text)
         if verdict is not None:
             return verdict
+        if segment is not None and segment.key == "table":
+            header = _table_header(lines, segment.span.start_line)
+            cue = _TABLE_WARNING.search(header) or _NEGATION.search(header)
+            if cue:
+                return Context(Polarity.WARNING, f"in a table headed {cue.group(0).strip()!r}")
+        if segment is not None and segment.kind is not SegmentKind.HEADING:
+            intro = _previous_text_line(lines, _block_start(lines, segment.span.start_line))
+            if intro.endswith(":"):
+                verdict = _cue_verdict(intro, "the line introducing it")
+                if verdict is not None:
+                    return verdict
         if segment is not None and segment.in_blockquote and _WARNING_MARK.search(_quote_block(lines, line)):
             return Context(Polarity.WARNING, "inside a warning blockquote")
     security_skill = _is_security_skill(skill)
@@ -219,6 +241,38 @@ def _segment_at(host: Artifact, line: int, fenced: bool) -> Segment | None:
             if best is None or segment.kind in (SegmentKind.PROSE, SegmentKind.CODE_FENCE, SegmentKind.FRONTMATTER):
                 best = segment
     return best
+
+
+def _words(text: str) -> bool:
+    """Whether text holds words (not just list markers, quote marks and punctuation)."""
+    return bool(re.search(r"[^\W\d_]{2,}", text))
+
+
+def _previous_text_line(lines: list[str], line: int) -> str:
+    """The nearest non-blank line above `line` (blockquote markers removed), within three lines."""
+    for number in range(line - 1, max(0, line - 4), -1):
+        text = lines[number - 1].strip().lstrip(">").strip()
+        if text:
+            return text
+    return ""
+
+
+def _block_start(lines: list[str], line: int) -> int:
+    """First line of the blockquote or table holding `line` (the line itself otherwise)."""
+    marker = lines[line - 1].lstrip()[:1] if 0 < line <= len(lines) else ""
+    if marker not in (">", "|"):
+        return line
+    while line > 1 and lines[line - 2].lstrip().startswith(marker):
+        line -= 1
+    return line
+
+
+def _table_header(lines: list[str], row_line: int) -> str:
+    """The first row of the Markdown table that holds `row_line`."""
+    start = row_line
+    while start > 1 and lines[start - 2].lstrip().startswith("|"):
+        start -= 1
+    return lines[start - 1] if start != row_line else ""
 
 
 def _lead_in(lines: list[str], fence_line: int) -> str:

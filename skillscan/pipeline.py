@@ -11,6 +11,7 @@ from pathlib import Path
 from skillscan import suppress
 from skillscan.agentconfig import config_rules, config_skills
 from skillscan.baseline import Baseline
+from skillscan.allowhosts import all_urls_allowed
 from skillscan.build import build_findings
 from skillscan.config import Config, check_against, with_rule_settings
 from skillscan.discovery import SkillRoot, discover_installed, discover_paths, skill_md
@@ -141,10 +142,18 @@ def match_and_build(
                 matches[skill.root].extend(engine.run(prepared, skill, errors))
         if timings is not None:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+        for skill in skills:
+            matches[skill.root] = [m for m in matches[skill.root] if not _allowed_destination(m, by_id)]
     findings: list[Finding] = []
     for skill in skills:
         findings.extend(merge_duplicates(build_findings(matches.get(skill.root, []), by_id, skill)))
     return findings, skipped
+
+
+def _allowed_destination(match: Match, rules: dict[str, Rule]) -> bool:
+    """A match of a rule with `allow_hosts` whose every URL goes to an allowed host."""
+    allowed = rules[match.rule_id].match.get("allow_hosts") if match.rule_id in rules else None
+    return bool(allowed) and all_urls_allowed(match.matched_text, allowed)
 
 
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:

@@ -36,7 +36,7 @@ from skillscan.textpos import LineIndex
 
 _LIST_REFERENCE = re.compile(r"\{\{list:([a-z0-9_-]+)\}\}")
 _PATTERN_KEYS = ("any", "all", "exclude", "exclude_line")
-_BODY_KEYS = frozenset(_PATTERN_KEYS) | {"keywords", "within_lines", "capture", "min_entropy", "max_hits"}
+_BODY_KEYS = frozenset(_PATTERN_KEYS) | {"keywords", "within_lines", "capture", "min_entropy", "max_hits", "allow_hosts"}
 _RE2_SPECIAL = set("\\.^$|?*+()[]{}")
 _DEFAULT_MAX_HITS = 20
 
@@ -58,12 +58,13 @@ def expand_list_references(body: Mapping[str, Any], lists: Mapping[str, tuple[st
     for key in _PATTERN_KEYS:
         if isinstance(body.get(key), list):
             changed[key] = [in_pattern(p) if isinstance(p, str) else p for p in body[key]]
-    if isinstance(body.get("keywords"), list):
-        keywords: list[Any] = []
-        for keyword in body["keywords"]:
-            reference = _LIST_REFERENCE.fullmatch(keyword) if isinstance(keyword, str) else None
-            keywords.extend(items(reference.group(1)) if reference else [keyword])
-        changed["keywords"] = keywords
+    for key in ("keywords", "allow_hosts"):
+        if isinstance(body.get(key), list):
+            expanded: list[Any] = []
+            for entry in body[key]:
+                reference = _LIST_REFERENCE.fullmatch(entry) if isinstance(entry, str) else None
+                expanded.extend(items(reference.group(1)) if reference else [entry])
+            changed[key] = expanded
     return changed
 
 

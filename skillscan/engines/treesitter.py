@@ -45,7 +45,7 @@ _STRUCTURAL: dict[str, tuple[str, frozenset[str]]] = {  # name → (analysis, la
     "decoded_payload": ("python_obfuscation", frozenset({"python"})),
 }
 _QUERY_LANGUAGES = frozenset({"python", "javascript", "typescript", "shell", "powershell"})
-_BODY_KEYS = frozenset({"language", "query", "capture", "max_hits", "structural"})
+_BODY_KEYS = frozenset({"language", "query", "capture", "max_hits", "structural", "allow_hosts"})
 _OFFICIAL = ("shell", "python", "javascript", "typescript")
 
 
