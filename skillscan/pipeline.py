@@ -153,7 +153,10 @@ def match_and_build(
 def _allowed_destination(match: Match, rules: dict[str, Rule]) -> bool:
     """A match of a rule with `allow_hosts` whose every URL goes to an allowed host."""
     allowed = rules[match.rule_id].match.get("allow_hosts") if match.rule_id in rules else None
-    return bool(allowed) and all_urls_allowed(match.matched_text, allowed)
+    if not allowed:
+        return False
+    evidence = " ".join([match.matched_text, match.note, *(r.snippet for r in match.related)])
+    return all_urls_allowed(evidence, allowed)
 
 
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:
