@@ -43,7 +43,7 @@ _EXAMPLE = re.compile(
 )
 _WARNING_MARK = re.compile(r"(?i)(⚠|❌|🚫|⛔|\bwarning\b|\bdanger\b|\bcaution\b|\*\*bad\*\*|\bbad:|\bwrong:|\bunsafe:|\binsecure:)")
 _ATTACK_HEADING = re.compile(
-    r"(?i)\b(attacks?|attack patterns?|malicious|exploits?|red[- ]?flags?|anti-?patterns?|bad|don'?t|do not|never|"
+    r"(?i)\b(attacks?|attack patterns?|malicious|exploits?|red[- ]?flags?|anti-?patterns?|bad|don'?ts?|do not|never|"
     r"avoid|pitfalls?|dangerous|unsafe|insecure|warnings?|indicators?|iocs?|deny|denylist|blocklist|blacklist|"
     r"blocked|threats?|detections?|detect(?:ion|s)?|suspicious|what not|mistakes|forbidden|prohibited|"
     r"vulnerab\w*|payloads?|techniques?|known[- ]bad|test cases?)\b"
@@ -56,7 +56,8 @@ _DENY_LIST = re.compile(
     r"\biocs?\b|\bdetection[_ -]?patterns?\b)"
 )
 _IMPERATIVE = re.compile(
-    r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*(?:\*\*)?(?:then |first,? |now |next,? |also |finally,? |always |silently |quietly )?"
+    r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+|>\s*)*(?:[^,.;:\n]{0,80},\s+)?(?:\*\*)?"
+    r"(?:then |first,? |now |next,? |also |finally,? |always |silently |quietly )?"
     r"(?:send|post|upload|run|execute|exec|read|copy|cat|curl|wget|include|forward|add|set|install|download|"
     r"fetch|open|write|append|export|paste|pipe|call|invoke|load|source|save|store|collect|gather|sync|"
     r"transmit|share|email|replace|modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget|"
@@ -285,8 +286,23 @@ def _lead_in(lines: list[str], fence_line: int) -> str:
 
 
 def _sentence_prefix(line: str, column: int) -> str:
+    """The clause before `column`: cut at the last sentence or clause boundary that is outside
+    parentheses and code spans ("To avoid re-reading it, open X" → "open"; but in
+    "refuses (deletes of ~, force-push to main)" the list stays with its verb)."""
     prefix = line[: max(0, column - 1)]
-    cut = max(prefix.rfind(". "), prefix.rfind("! "), prefix.rfind("? "), prefix.rfind("; "))
+    depth, in_code, cut = 0, False, -1
+    for index, char in enumerate(prefix):
+        if char == "`":
+            in_code = not in_code
+        elif in_code:
+            continue
+        elif char in "([":
+            depth += 1
+        elif char in ")]":
+            depth = max(0, depth - 1)
+        elif char in ".!?;," and depth == 0 and prefix[index + 1 : index + 2] == " ":
+            if char != "," or prefix[index + 2 : index + 3].isalpha():
+                cut = index
     return prefix[cut + 1 :] if cut >= 0 else prefix
 
 

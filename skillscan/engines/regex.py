@@ -235,7 +235,7 @@ def _accept(
     if any(p.search(evidence) for p in compiled.exclude):
         return False
     line, _ = index.position(start)
-    if compiled.exclude_line and any(p.search(index.line_text(line)) for p in compiled.exclude_line):
+    if compiled.exclude_line and any(p.search(view(index.line_text(line), language).text) for p in compiled.exclude_line):
         return False
     if compiled.all:
         if compiled.within_lines is None:
