@@ -3,10 +3,10 @@
 Every MCP config, hook / permission / env settings file and instruction or memory file listed in
 `skillscan.clients` is found here and turned into a pseudo-skill: a Skill whose root is the
 file's folder and whose artifacts are exactly the discovered files of that folder (never the
-rest of the folder). Every rule, the context stage and every reporter then work on them
-unchanged. Files of one folder share one pseudo-skill because the pipeline and the reporters
-key skills by root (~/.claude holds settings.json and CLAUDE.md; a project root holds .mcp.json,
-CLAUDE.md and AGENTS.md).
+rest of the folder), named after the folder ("agent config in ~/.claude"). Every rule, the
+context stage and every reporter then work on them unchanged. Files of one folder share one
+pseudo-skill because the pipeline and the reporters key skills by root (~/.claude holds
+settings.json and CLAUDE.md; a project root holds .mcp.json, CLAUDE.md and AGENTS.md).
 
 Nothing found in a config is ever run; files are read with the loader's safe reader (size cap,
 no FIFOs, no symlink games).
@@ -32,8 +32,6 @@ from skillscan.rules.schema import Rule
 FOLDER_CHECKS = frozenset({"hygiene.world_writable", "hygiene.group_writable", "hygiene.linked_into_temp",
                            "hygiene.uncommitted_changes"})
 _LANGUAGES = {"json": "json", "jsonc": "json", "toml": "toml", "markdown": "markdown"}
-_KIND_LABELS = {SurfaceKind.MCP_CONFIG: "MCP config", SurfaceKind.SETTINGS: "settings",
-                SurfaceKind.INSTRUCTIONS: "instructions"}
 
 
 @dataclass(frozen=True)
@@ -44,11 +42,6 @@ class ConfigFile:
     kinds: tuple[SurfaceKind, ...]  # a file can be both an MCP config and a settings file
     fmt: str  # the table's format: "json", "jsonc", "toml", "markdown"
     display: str  # ~/… for files under $HOME, ./… for project files
-
-    @property
-    def label(self) -> str:
-        kinds = " + ".join(_KIND_LABELS[k] for k in self.kinds)
-        return f"{self.client} {self.scope} {kinds} ({self.display})"
 
 
 def discover_config_files(home: Path, project: Path, skill_roots: Iterable[Path] = ()) -> list[ConfigFile]:
@@ -86,7 +79,8 @@ def config_skills(home: Path, project: Path, skill_roots: Iterable[Path] = (),
         skipped: list[SkippedFile] = []
         for config in configs:
             _read(config.path, max_file_bytes, files, skipped)
-        # One client and scope per skill (the report contract); the name lists every file's own.
+        # One client and scope per skill (the report contract): the first file's; the inventory
+        # (`skillscan discover`) lists each file with its own.
         skill = parse_skill(LoadedSkill(folder, tuple(files), tuple(skipped), ()), configs[0].client, configs[0].scope)
         skill = _as_formats(skill, {c.path.name: c.fmt for c in configs})
         skills.append(replace(skill, name=_name(configs), manifest={}))
@@ -108,7 +102,7 @@ def inventory(home: Path, project: Path, skill_roots: Iterable[Path] = ()) -> di
         configs.append(entry)
         if config.fmt == "markdown":
             continue
-        doc = _parse_file(config.path)
+        doc = _parse_file(config)
         entry["parsed"] = doc is not None
         if doc is None:
             continue
@@ -146,12 +140,12 @@ def _read(path: Path, max_file_bytes: int, files: list[LoadedFile], skipped: lis
     _load_regular(real, rel, st, max_file_bytes, files, skipped)
 
 
-def _parse_file(path: Path) -> parsed.ConfigDoc | None:
+def _parse_file(config: ConfigFile) -> parsed.ConfigDoc | None:
     files: list[LoadedFile] = []
-    _read(path, MAX_FILE_BYTES, files, [])
+    _read(config.path, MAX_FILE_BYTES, files, [])
     if not files or files[0].text is None:
         return None
-    return parsed.read(files[0].text, path.name, "toml" if path.suffix.lower() == ".toml" else "json")
+    return parsed.read(files[0].text, config.path.name, _LANGUAGES.get(config.fmt, ""))
 
 
 def _as_formats(skill: Skill, formats: dict[str, str]) -> Skill:
@@ -178,11 +172,10 @@ def _as_formats(skill: Skill, formats: dict[str, str]) -> Skill:
 
 
 def _name(configs: list[ConfigFile]) -> str:
-    if len(configs) == 1:
-        return configs[0].label
-    folder = configs[0].display.rsplit("/", 1)[0] or "."
-    listed = [f"{c.path.name} ({c.client} {'+'.join(_KIND_LABELS[k] for k in c.kinds)})" for c in configs[:4]]
-    return f"agent files in {folder}: " + ", ".join(listed) + (f" and {len(configs) - 4} more" if len(configs) > 4 else "")
+    """Named after the folder only: a baseline keys findings by skill name, so the name must not
+    change when another config file appears next to the first one."""
+    folder = configs[0].display.rsplit("/", 1)[0] or "/"
+    return f"agent config in {folder}/" if folder in ("~", ".") else f"agent config in {folder}"
 
 
 def _display(path: Path, scope: clients.Scope, home: Path, project: Path) -> str:

@@ -6,8 +6,8 @@ virtual artifacts cut from it (code fences, decoded layers). Skill-level engines
 look across files, chains) always run; they are cheap and see the merged matches.
 
 The cache lives in the user cache dir (never inside a scanned folder), one JSON file per scan
-key, written atomically. Secrets never reach it: a match of a secret rule is stored as its
-position only, and its evidence is cut again from the live file text (same SHA-256, same text).
+key, written atomically. Secrets never reach it: a file in which a secret rule matched is not
+cached at all (it is analysed again next time — such files are rare).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from skillscan import __version__
 from skillscan.model import Location, Match, Skill, Span
 
-FORMAT = 1
+FORMAT = 2  # bump whenever the record layout changes
 
 
 def default_dir() -> Path:
@@ -32,8 +32,11 @@ def default_dir() -> Path:
     return Path(os.environ.get("SKILLSCAN_CACHE_DIR") or user_cache_dir("skillscan"))
 
 
-def scan_key(pack_digests: Iterable[str], rule_ids: Iterable[str], engines: Iterable[str]) -> str:
-    material = json.dumps([FORMAT, __version__, sorted(pack_digests), sorted(rule_ids), sorted(engines)])
+def scan_key(pack_digests: Iterable[str], rules: Iterable[Any], engines: Iterable[str]) -> str:
+    """Everything a per-file result depends on: tool version, packs, the exact rules run (with
+    their config-adjusted match bodies) and which engines were available."""
+    rule_material = sorted((r.id, r.report, json.dumps(r.match, sort_keys=True, default=str)) for r in rules)
+    material = json.dumps([FORMAT, __version__, sorted(pack_digests), rule_material, sorted(engines)])
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
@@ -76,8 +79,11 @@ class ResultCache:
         grouped: dict[PurePosixPath, list[dict[str, Any]]] = {path: [] for path in wanted}
         for match in matches:
             owner = match.artifact.display_path
-            if owner in grouped:
-                grouped[owner].append(_record(match, match.rule_id in secret_rules))
+            if match.rule_id in secret_rules:
+                wanted.discard(owner)
+            elif owner in grouped:
+                grouped[owner].append(_record(match))
+        grouped = {path: records for path, records in grouped.items() if path in wanted}
         shas = {a.path: a.sha256 for a in skill.real_files}
         for path, records in grouped.items():
             if path in shas:
@@ -94,7 +100,7 @@ class ResultCache:
         os.replace(temporary, self.path)
 
 
-def _record(match: Match, secret: bool) -> dict[str, Any]:
+def _record(match: Match) -> dict[str, Any]:
     span = match.span
     record: dict[str, Any] = {
         "rule": match.rule_id, "artifact": str(match.artifact.path),
@@ -102,32 +108,20 @@ def _record(match: Match, secret: bool) -> dict[str, Any]:
         "text": match.matched_text, "captures": dict(match.captures), "note": match.note,
         "related": [[str(r.path), r.line, r.column, r.snippet] for r in match.related],
     }
-    if secret:
-        record.update(text=None, captures={}, secret=True)
     return record
 
 
-def _match(record: dict[str, Any], by_path: dict[PurePosixPath, Any]) -> Match | None:
-    artifact = by_path.get(PurePosixPath(record["artifact"]))
-    if artifact is None:
+def _match(record: Any, by_path: dict[PurePosixPath, Any]) -> Match | None:
+    """A cached record rebound to this scan's artifact; None when it does not fit (then the file is
+    analysed again — a damaged cache costs time, never correctness)."""
+    try:
+        artifact = by_path.get(PurePosixPath(record["artifact"]))
+        if artifact is None or not isinstance(record["text"], str) or not isinstance(record["captures"], dict):
+            return None
+        span = Span(*(int(n) for n in record["span"]))
+        related = tuple(Location(PurePosixPath(p), int(line), int(col), str(snip)) for p, line, col, snip in record["related"])
+        return Match(str(record["rule"]), artifact, span, record["text"],
+                     {str(k): str(v) for k, v in record["captures"].items()}, related, str(record["note"]))
+    except (KeyError, TypeError, ValueError):
         return None
-    span = Span(*record["span"])
-    text = record["text"]
-    captures = record["captures"]
-    if record.get("secret"):
-        text = _cut(artifact.text, span)
-        captures = {"secret": text}
-    return Match(
-        record["rule"], artifact, span, text, captures,
-        tuple(Location(PurePosixPath(p), line, column, snippet) for p, line, column, snippet in record["related"]),
-        record["note"],
-    )
 
-
-def _cut(text: str, span: Span) -> str:
-    from skillscan.textpos import LineIndex
-
-    index = LineIndex(text)
-    start = index.starts[span.start_line - 1] + span.start_col - 1
-    end = index.starts[span.end_line - 1] + span.end_col - 1
-    return text[start:end]

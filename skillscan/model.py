@@ -64,7 +64,8 @@ class SegmentKind(enum.StrEnum):
     FRONTMATTER = "frontmatter"
     HEADING = "heading"
     PROSE = "prose"
-    CODE_FENCE = "code_fence"
+    CODE_FENCE = "code_fence"  # a fence that also became a virtual script / config artifact
+    CODE_TEXT = "code_text"  # a fence in no scannable language (untagged prose, ```text, ```pem …)
     INLINE_CODE = "inline_code"
     HTML_COMMENT = "html_comment"
     HTML = "html"

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from skillscan.checks.hidden_unicode import BIDI_CONTROLS, DIRECTIONAL_MARKS, TAG_RANGE, VARIATION_SELECTORS, ZERO_WIDTH
+from skillscan.unicode_sets import BIDI_CONTROLS, DIRECTIONAL_MARKS, TAG_RANGE, VARIATION_SELECTORS, ZERO_WIDTH
 
 _DROP = frozenset(ZERO_WIDTH | BIDI_CONTROLS | DIRECTIONAL_MARKS | VARIATION_SELECTORS | {0x00AD}) | frozenset(TAG_RANGE)
 # Look-alike letters attackers substitute into Latin words; folded only inside mixed-script words.

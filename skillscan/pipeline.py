@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from skillscan import cache as cache_module
 from skillscan import suppress
+from skillscan.cache import ResultCache
 from skillscan.agentconfig import config_rules, config_skills
 from skillscan.baseline import Baseline
-from skillscan.allowhosts import all_urls_allowed
-from skillscan.build import build_findings
 from skillscan.config import Config, check_against, with_rule_settings
 from skillscan.discovery import SkillRoot, discover_installed, discover_paths, skill_md
-from skillscan.engines import engines
 from skillscan.load import load_skill
-from skillscan.model import Finding, Match, RulePackInfo, ScanError, ScanResult, Skill
+from skillscan.matching import match_and_build
+from skillscan.model import RulePackInfo, ScanError, ScanResult
 from skillscan.parse import parse_skill
 from skillscan.rules import loader, selector
 from skillscan.rules.schema import Rule
@@ -36,6 +34,7 @@ class ScanOptions:
     baseline: Baseline | None = None
     no_ignores: bool = False  # disable every suppression layer (audits)
     honor_inline_ignores: bool = False  # trust inline directives in installed / third-party skills too
+    cache: bool = True  # reuse per-file results of unchanged files (user cache dir)
 
 
 def discover(options: ScanOptions) -> list[SkillRoot]:
@@ -98,7 +97,10 @@ def scan(
         if on_skill is not None:
             on_skill(root.path)
     errors: list[ScanError] = []
-    findings, skipped_rules = match_and_build(rules, skills, errors, timings)
+    cache = _open_cache(packs, rules) if options.cache else None
+    findings, skipped_rules = match_and_build(rules, skills, errors, timings, cache)
+    if cache is not None:
+        cache.save()
     if not options.paths:  # the machine's own agent configs too, as pseudo-skills (see skillscan/agentconfig.py)
         configs = [options.config.prune(c) for c in config_skills(
             options.home, options.project, [r.path for r in (*roots, *excluded)], options.max_file_bytes)]
@@ -111,72 +113,12 @@ def scan(
                       tuple(r for r in rules if r.report), tuple(r.path for r in excluded))
 
 
-def match_and_build(
-    rules: Sequence[Rule], skills: Sequence[Skill], errors: list[ScanError], timings: dict[str, float] | None = None
-) -> tuple[list[Finding], list[tuple[str, str]]]:
-    """Findings and skipped rules; `timings`, when given, receives seconds spent per engine."""
-    by_id = {rule.id: rule for rule in rules}
-    by_engine: dict[str, list[Rule]] = defaultdict(list)
-    for rule in rules:
-        by_engine[rule.engine].append(rule)
-    matches: dict[Path, list[Match]] = defaultdict(list)
-    skipped: list[tuple[str, str]] = []
-    # Fact-finding engines first, then the engines that combine their matches (chains).
-    order = sorted(by_engine, key=lambda name: (getattr(engines()[name], "needs_matches", False), name))
-    for name in order:
-        engine, engine_rules = engines()[name], by_engine[name]
-        availability = engine.availability()
-        if not availability.available:
-            skipped.extend((rule.id, f"engine {name!r} unavailable: {availability.reason}") for rule in engine_rules)
-            continue
-        started = time.perf_counter()
-        prepared = engine.prepare(engine_rules)
-        if getattr(engine, "needs_matches", False):
-            for skill in skills:
-                matches[skill.root].extend(engine.run_chains(prepared, skill, list(matches[skill.root]), errors))
-        elif (run_batch := getattr(engine, "run_batch", None)) is not None:
-            for skill, found in run_batch(prepared, skills, errors):
-                matches[skill.root].append(found)
-        else:
-            for skill in skills:
-                matches[skill.root].extend(engine.run(prepared, skill, errors))
-        if timings is not None:
-            timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
-        for skill in skills:
-            matches[skill.root] = [m for m in matches[skill.root] if not _allowed_destination(m, by_id)]
-    findings: list[Finding] = []
-    for skill in skills:
-        findings.extend(merge_duplicates(build_findings(matches.get(skill.root, []), by_id, skill)))
-    return findings, skipped
+def _open_cache(packs: Sequence[RulePackInfo], rules: Sequence[Rule]) -> ResultCache | None:
+    from skillscan.engines import engines
 
-
-def _allowed_destination(match: Match, rules: dict[str, Rule]) -> bool:
-    """A match of a rule with `allow_hosts` whose every URL goes to an allowed host."""
-    allowed = rules[match.rule_id].match.get("allow_hosts") if match.rule_id in rules else None
-    if not allowed:
-        return False
-    evidence = " ".join([match.matched_text, match.note, *(r.snippet for r in match.related)])
-    return all_urls_allowed(evidence, allowed)
-
-
-def merge_duplicates(findings: list[Finding]) -> list[Finding]:
-    """One problem at one place seen by several engines is one finding (same file, line and
-    category): the most severe, then most confident, is kept; `engine` lists every engine
-    ("treesitter+regex") and the message names the other rules."""
-    groups: dict[tuple[str, int, str], list[Finding]] = defaultdict(list)
-    for finding in findings:
-        groups[(str(finding.location.path), finding.location.line, finding.category)].append(finding)
-    merged = []
-    for finding in findings:
-        group = groups[(str(finding.location.path), finding.location.line, finding.category)]
-        if len({f.engine for f in group}) < 2:
-            merged.append(finding)
-            continue
-        best = max(group, key=lambda f: (f.severity, f.confidence))
-        if finding is not best:
-            continue
-        names = [best.engine, *sorted({f.engine for f in group} - {best.engine})]
-        others = ", ".join(f"{f.rule_id} ({f.engine})" for f in group if f is not best)
-        related = tuple(dict.fromkeys(r for f in group for r in f.related))
-        merged.append(replace(best, engine="+".join(names), message=f"{best.message} [also: {others}]", related=related))
-    return merged
+    try:
+        directory = cache_module.default_dir()
+    except Exception:  # no usable cache dir (read-only home …): scan without one
+        return None
+    available = [name for name, engine in engines().items() if engine.availability().available]
+    return cache_module.ResultCache(directory, cache_module.scan_key([p.digest for p in packs], rules, available))

@@ -77,8 +77,8 @@ def hook_inline_shell(rule: Rule, skill: Skill) -> Iterator[Match]:
             script = mcp_config._inline_script(words)
             found = _PIPE_TO_SHELL.search(hook.command)
             if script is not None or found:
-                evidence = script if script else found.group(0).strip() if found else hook.command
-                yield _match(rule, artifact, _part_line(hook, evidence), evidence or hook.command,
+                evidence = script or (found.group(0).strip() if found else "") or hook.command
+                yield _match(rule, artifact, _part_line(hook, evidence), evidence,
                              f"{hook.event} hook runs a shell script: {_short(hook.command)}")
 
 
@@ -123,13 +123,11 @@ def writable_server_program(rule: Rule, skill: Skill) -> Iterator[Match]:
     replace: the file is world-writable, sits in a world-writable folder without the sticky bit,
     or does not exist yet in a world-writable folder. Temp folders by name are SKS-MCP-024."""
     for artifact, doc in _documents(skill):
-        if artifact.is_virtual:
-            continue  # a config shown in a document names paths on someone else's machine
         for server in doc.servers():
             for word in mcp_config._program_words(list(server.command)):
                 expanded = os.path.expanduser(os.path.expandvars(word.strip("\"'")))
-                if not os.path.isabs(expanded) or mcp_config._TEMP_PATH.match(word) or mcp_config._TEMP_PATH.match(expanded):
-                    continue
+                if not os.path.isabs(expanded) or mcp_config._TEMP_PATH.match(word):
+                    continue  # a temp folder named outright is SKS-MCP-024's
                 problem = _writable(Path(expanded))
                 if problem:
                     yield _match(rule, artifact, _value_line(doc, server.path, word) or server.line, word,
@@ -243,10 +241,14 @@ def _local(url: str) -> bool:
 
 
 def _documents(skill: Skill) -> Iterator[tuple[Artifact, ConfigDoc]]:
+    """Real config files only: a config quoted in a document is the regex rules' business, where
+    the surrounding words (a warning, an example) can be weighed. Here the structure says what a
+    value is, so the rules are context-insensitive (a `deny` list above does not make an `allow`
+    entry an example)."""
     for artifact in skill.artifacts:
-        if artifact.kind is not ArtifactKind.CONFIG or artifact.language not in ("json", "toml") or not artifact.text:
+        if artifact.is_virtual or artifact.kind is not ArtifactKind.CONFIG or not artifact.text:
             continue
-        doc = _read(artifact.text, artifact.path.name, artifact.language)
+        doc = _read(artifact.text, artifact.path.name, artifact.language or "")
         if doc is not None:
             yield artifact, doc
 

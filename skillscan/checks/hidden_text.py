@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
-from skillscan.checks.hidden_unicode import VARIATION_SELECTORS, ZERO_WIDTH
+from skillscan.unicode_sets import VARIATION_SELECTORS, ZERO_WIDTH
 from skillscan.model import Artifact, ArtifactKind, Match, Skill, Span
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex

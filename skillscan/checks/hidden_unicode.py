@@ -7,22 +7,15 @@ symbol, and directional marks in genuine right-to-left text.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator
 
 from skillscan.model import Artifact, ArtifactKind, Match, Skill
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex
+from skillscan.unicode_sets import BIDI_CONTROLS, DIRECTIONAL_MARKS, JOINERS, TAG_RANGE, VARIATION_SELECTORS, ZERO_WIDTH
 
-TAG_RANGE = range(0xE0000, 0xE0080)
-BIDI_CONTROLS = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
-DIRECTIONAL_MARKS = frozenset({0x200E, 0x200F, 0x061C})
-ZERO_WIDTH = frozenset(
-    {0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x180E, 0x034F, 0xFEFF,
-     0x115F, 0x1160, 0x3164, 0xFFA0, 0x17B4, 0x17B5, 0x2800}
-)
-JOINERS = frozenset({0x200C, 0x200D})
-VARIATION_SELECTORS = frozenset(range(0xFE00, 0xFE10)) | frozenset(range(0xE0100, 0xE01F0))
 _JOINING_SCRIPTS = ("ARABIC", "SYRIAC", "NKO", "DEVANAGARI", "BENGALI", "GURMUKHI", "GUJARATI", "ORIYA",
                     "TAMIL", "TELUGU", "KANNADA", "MALAYALAM", "SINHALA", "MONGOLIAN", "HEBREW", "THAI",
                     "KHMER", "MYANMAR", "TIBETAN")
@@ -130,3 +123,81 @@ def _has_rtl(line: str) -> bool:
 
 def _name(char: str) -> str:
     return unicodedata.name(char, "UNKNOWN")
+
+
+# --- invisible characters that split words ------------------------------------------------------
+
+# What makes a line an instruction worth hiding from keyword filters: a URL or mail address, a
+# command, an HTTP verb, a secret, or an imperative verb at the start of a clause.
+_URL_OR_ADDRESS = re.compile(r"(?i)\b(?:https?|ftps?|wss?)://|\bwww\.[\w-]+\.|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
+_COMMAND = re.compile(
+    r"(?i)(?:^|[\s`'\"(|;&$])(?:curl|wget|bash|sh|zsh|powershell|pwsh|iex|invoke-webrequest|invoke-expression|nc|ncat|"
+    r"netcat|python3?|node|eval|exec|base64|chmod|sudo|scp|rsync|ssh)(?:\s|$|[`'\")|;&])"
+)
+_HTTP_VERB = re.compile(r"(?-i:\b(?:POST|PUT|PATCH|DELETE|GET)\b)")
+_SECRET = re.compile(
+    r"(?i)\b(?:api[\s_-]?keys?|tokens?|passwords?|passwd|secrets?|credentials?|private\s+keys?|ssh\s+keys?|cookies?|"
+    r"seed\s+phrases?|mnemonic)\b|(?:~|\$HOME)/\.|\bid_(?:rsa|ed25519)\b|(?:^|[\s`'\"/])\.env\b"
+)
+_IMPERATIVE_CLAUSE = re.compile(
+    r"(?i)(?:^|[.!?;:,]\s+|\b(?:then|and|also|first|always|silently|quietly|secretly|please)\s+)(?:[-*+>]\s+|\d+[.)]\s+)?"
+    r"(?:\*\*)?(?:send|post|upload|run|execute|read|copy|forward|append|add|include|insert|embed|fetch|download|install|"
+    r"open|write|export|paste|pipe|call|invoke|load|save|store|collect|gather|sync|transmit|share|email|mail|replace|"
+    r"modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget|delete|remove|archive|push|publish|"
+    r"submit|visit|navigate|browse|reveal|print|output|return|attach|encode|decode|follow|obey|tell|ask|give)\b"
+)
+
+
+def _splits_word(text: str, start: int, end: int) -> bool:
+    """The run sits between two ASCII letters or digits: it splits one word (`cu\u200brl`)."""
+    before = text[start - 1] if start > 0 else ""
+    after = text[end] if end < len(text) else ""
+    return before.isascii() and before.isalnum() and after.isascii() and after.isalnum()
+
+
+def _instruction_signal(line: str) -> str | None:
+    """Why a line reads as an instruction or carries a target (None when it does not)."""
+    for pattern, why in ((_URL_OR_ADDRESS, "a URL or address"), (_COMMAND, "a command"),
+                         (_HTTP_VERB, "an HTTP method"), (_SECRET, "a secret or credential path"),
+                         (_IMPERATIVE_CLAUSE, "an imperative")):
+        if pattern.search(line):
+            return why
+    return None
+
+
+def split_words(rule: Rule, skill: Skill) -> Iterator[Match]:
+    """Zero-width or filler characters inside words, one finding per line.
+
+    `mode: instruction` reports lines whose visible text (invisibles removed) also carries a URL,
+    address, command, HTTP method, secret or imperative — keyword evasion in an instruction;
+    `mode: word` reports the remaining lines (a split word with nothing else to go on)."""
+    mode = rule.match.get("mode", "word")
+    invisible = ZERO_WIDTH | VARIATION_SELECTORS
+    for artifact, text in _texts(skill):
+        if text.isascii():
+            continue
+        index = LineIndex(text)
+        by_line: dict[int, list[tuple[int, int]]] = {}
+        for start, end in _runs(text, lambda c: ord(c) in invisible):
+            if _splits_word(text, start, end) and not _benign_invisible(text, start, end):
+                by_line.setdefault(index.position(start)[0], []).append((start, end))
+        for line, runs in by_line.items():
+            shown = "".join(c for c in index.line_text(line) if ord(c) not in invisible)
+            why = _instruction_signal(shown)
+            if (mode == "instruction") != (why is not None):
+                continue
+            words = ", ".join(dict.fromkeys(_split_word(text, start, end) for start, end in runs))
+            note = f"line reads: {shown.strip()[:120]!r}" + (f" (carries {why})" if why else "")
+            first, last = runs[0][0], runs[-1][1]
+            yield Match(rule.id, artifact, index.span(first, last), f"split word(s): {words}", note=note)
+
+
+def _split_word(text: str, start: int, end: int) -> str:
+    """The word around an invisible run, with the split shown as `|` (`P|OST`)."""
+    left = start
+    while left > 0 and text[left - 1].isascii() and (text[left - 1].isalnum() or text[left - 1] in "_-"):
+        left -= 1
+    right = end
+    while right < len(text) and text[right].isascii() and (text[right].isalnum() or text[right] in "_-"):
+        right += 1
+    return f"{text[left:start]}|{text[end:right]}"

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 EPILOG = """Examples:
 
-  skillscan discover                  # skills, MCP servers, hooks and agent config files
+  skillscan discover                  # skills, MCP servers, hooks, config files
 
-  skillscan discover --format json    # {"skills": […], "mcp_servers": […], "hooks": […], "configs": […]}
+  skillscan discover --format json    # the same four lists as one JSON object
 
   skillscan discover ./my-skills      # only the skills below a folder
 """

@@ -99,6 +99,6 @@ def validate_command(dirs: list[Path] = typer.Argument(None, help="Pack folders 
     """Load packs and check every rule file; errors name the file and field (exit 2)."""
     from skillscan.rules.loader import load_packs
 
-    packs = load_packs(tuple(dirs or ()))
+    packs = load_packs(tuple(dirs or ()), fresh=True)
     for pack in packs:
         typer.echo(f"{pack.name} {pack.version}: {len(pack.rules)} rules OK ({pack.digest})")

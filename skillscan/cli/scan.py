@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -44,6 +45,8 @@ def scan_command(
     honor_inline_ignores: bool = typer.Option(False, "--honor-inline-ignores", help="Also honour `skillscan: ignore[…]` "
                                               "comments in installed and third-party skills (off: their author is untrusted)."),
     stats: bool = typer.Option(False, "--stats", help="Print the time spent in each engine to stderr."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Analyse every file again (ignore and do not update the "
+                                  "per-file result cache in the user cache dir; SKILLSCAN_CACHE_DIR moves it)."),
 ) -> None:
     """Scan skills for exfiltration, secrets, hidden execution, hidden instructions and more."""
     from skillscan.pipeline import discover, scan
@@ -52,6 +55,8 @@ def scan_command(
     options = scan_options(paths, rules_dirs, select, ignore, config_file, baseline_file=baseline_file,
                            no_ignores=no_ignores, honor_inline_ignores=honor_inline_ignores,
                            min_severity=min_severity, min_confidence=min_confidence)
+    if no_cache:
+        options = replace(options, cache=False)
     progress = None
     if not quiet and sys.stderr.isatty():
         count = len(discover(options))

@@ -13,6 +13,8 @@ Match body:
     capture: NAME              # named group that is the evidence (default: whole match)
     min_entropy: X.Y           # Shannon entropy (bits/char) the evidence must reach
     max_hits: N                # per artifact (default 20)
+    raw: true                  # match the text as written, not the normalised view (for rules
+                               # about obfuscation itself: split strings, invisible characters)
 """
 
 from __future__ import annotations
@@ -30,13 +32,13 @@ from typing import Any, ClassVar
 from skillscan.errors import RulePackError
 from skillscan.engines import Availability
 from skillscan.model import Artifact, ArtifactKind, Match, ScanError, Segment, SegmentKind, Skill
-from skillscan.normalize import view
+from skillscan.normalize import View, view
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex
 
 _LIST_REFERENCE = re.compile(r"\{\{list:([a-z0-9_-]+)\}\}")
 _PATTERN_KEYS = ("any", "all", "exclude", "exclude_line")
-_BODY_KEYS = frozenset(_PATTERN_KEYS) | {"keywords", "within_lines", "capture", "min_entropy", "max_hits", "allow_hosts"}
+_BODY_KEYS = frozenset(_PATTERN_KEYS) | {"keywords", "within_lines", "capture", "min_entropy", "max_hits", "allow_hosts", "raw"}
 _RE2_SPECIAL = set("\\.^$|?*+()[]{}")
 _DEFAULT_MAX_HITS = 20
 
@@ -89,6 +91,7 @@ class _Compiled:
     capture: str | None
     min_entropy: float
     max_hits: int
+    raw: bool = False
 
 
 def entropy(text: str) -> float:
@@ -151,6 +154,7 @@ class RegexEngine:
             capture=capture,
             min_entropy=float(body.get("min_entropy", 0.0)),
             max_hits=int(body.get("max_hits", _DEFAULT_MAX_HITS)),
+            raw=bool(body.get("raw", False)),
         )
 
     def run(self, prepared: list[_Compiled], skill: Skill, errors: list[ScanError]) -> Iterator[Match]:
@@ -180,6 +184,8 @@ def segments_in_scope(rule: Rule, artifact: Artifact) -> list[Segment]:
     """Segments a rule looks at. Markdown fences are left to their virtual script artifacts
     unless a rule asks for `code_fence` explicitly; whole-file segments always count."""
     wanted = rule.applies_to.segments
+    if SegmentKind.CODE_FENCE in wanted:
+        wanted = wanted | {SegmentKind.CODE_TEXT}
     if wanted:
         return [s for s in artifact.segments if s.kind in wanted or s.kind is SegmentKind.WHOLE]
     return [s for s in artifact.segments if s.kind is not SegmentKind.CODE_FENCE]
@@ -191,7 +197,7 @@ def _match_artifact(compiled: _Compiled, artifact: Artifact, index: LineIndex) -
     segments = segments_in_scope(compiled.rule, artifact)
     if not segments:
         return
-    normal = view(artifact.text, artifact.language)
+    normal = View(artifact.text, None) if compiled.raw else view(artifact.text, artifact.language)
     starts = [s.start_offset for s in segments]
     seen: set[int] = set()
     hits = 0

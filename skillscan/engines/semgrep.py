@@ -101,6 +101,7 @@ def _environment(private: Path | None) -> dict[str, str]:
 
 class SemgrepEngine:
     name: ClassVar[str] = "semgrep"
+    subprocess: ClassVar[bool] = True  # the pipeline overlaps its run with the in-process engines
 
     def availability(self) -> Availability:
         binary = find_semgrep()
@@ -138,7 +139,8 @@ class SemgrepEngine:
             for skill in skills:
                 for artifact in skill.artifacts:
                     if (artifact.kind is ArtifactKind.SCRIPT and artifact.text and artifact.language in prepared.languages
-                            and any(_applies(rule, artifact) for rule in prepared.rules.values())):
+                            and any(_applies(rule, artifact) and _prefilter(rule, artifact.text)
+                                    for rule in prepared.rules.values())):
                         staging.add(skill, artifact)
             if not len(staging):
                 return
@@ -160,8 +162,18 @@ class SemgrepEngine:
                     yield staged.skill, _match(rule, staged.artifact, result, staging)
 
 
+def _prefilter(rule: Rule, text: str) -> bool:
+    """`requires: [[kw, …], [kw, …]]`: every group needs one keyword in the file (case-insensitive).
+    Starting semgrep costs seconds; most files can be ruled out by their words."""
+    groups = rule.match.get("requires")
+    if not groups:
+        return True
+    lowered = text.lower()
+    return all(any(keyword in lowered for keyword in group) for group in groups)
+
+
 def _bodies(rule: Rule) -> list[Mapping[str, Any]]:
-    match = rule.match
+    match = {k: v for k, v in rule.match.items() if k != "requires"}
     if set(match) == {"rule"} and isinstance(match["rule"], Mapping):
         return [match["rule"]]
     bodies = match.get("rules") if set(match) == {"rules"} else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import PurePosixPath
 
 from skillscan.load import LoadedFile, LoadedSkill
@@ -94,23 +95,28 @@ def _markdown_artifacts(file: LoadedFile, kind: ArtifactKind, body_start: int, f
     if front:
         span = Span(2, 1, body_start - 2, 1)
         segments.insert(0, Segment(SegmentKind.FRONTMATTER, span, front, file.text.index(front) if front in file.text else 0))
-    result = [Artifact(file.path, kind, "markdown", file.text, file.sha256, segments=tuple(segments))]
+    virtual: list[Artifact] = []
+    plain_fences: set[int] = set()  # start lines of fences that stay text
     for number, fence in enumerate(fences, start=1):
         language = languages.fence_language(fence.info, fence.body)
         if language is None or not fence.body.strip():
+            plain_fences.add(fence.span.start_line)
             continue
         fence_kind = ArtifactKind.CONFIG if language in _CONFIG_FENCES else ArtifactKind.SCRIPT
         body = fence.body
-        virtual = PurePosixPath(f"{file.path}#fence{number}")
+        path = PurePosixPath(f"{file.path}#fence{number}")
         whole = Segment(SegmentKind.WHOLE, _whole_span(body), body, 0)
-        result.append(
+        virtual.append(
             Artifact(
-                virtual, fence_kind, language, body, hashlib.sha256(body.encode("utf-8", "replace")).hexdigest(),
+                path, fence_kind, language, body, hashlib.sha256(body.encode("utf-8", "replace")).hexdigest(),
                 parent=file.path, line_offset=fence.first_body_line - 1, fence_info=fence.info,
                 segments=(whole,),
             )
         )
-    return result
+    # Fences no script artifact covers stay visible to text rules as `code_text` segments.
+    segments = [replace(s, kind=SegmentKind.CODE_TEXT) if s.kind is SegmentKind.CODE_FENCE and s.span.start_line in plain_fences
+                else s for s in segments]
+    return [Artifact(file.path, kind, "markdown", file.text, file.sha256, segments=tuple(segments)), *virtual]
 
 
 def _whole_span(text: str) -> Span:

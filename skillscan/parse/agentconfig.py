@@ -26,8 +26,9 @@ MAX_CONFIG_CHARS = 4 * 1024 * 1024
 HELPER_KEYS = ("apiKeyHelper", "awsAuthRefresh", "awsCredentialExport", "gcpAuthRefresh", "otelHeadersHelper")
 _SECRETISH = re.compile(
     r"(?i)((?:[\w-]*(?:api[_-]?key|apikey|token|secret|password|passwd|credential|cookie)[\w-]*|\b(?:key|pwd|pass|auth|"
-    r"authorization|sig|signature|session)\b)[\"']?\s*[=:]\s*[\"']?(?:(?:bearer|basic|token)\s+)?|\b(?:bearer|basic)\s+)"
-    r"([^\s\"'&,;]{4,})"
+    r"authorization|sig|signature|session)\b)[\"']?\s*[=:]\s*[\"']?(?:(?:bearer|basic|token)\s+)?|\b(?:bearer|basic)\s+|"
+    r"(?<!\S)--?[\w-]*(?:api-?key|token|secret|password|passwd|auth)[\w-]*\s+[\"']?)"
+    r"(?![$%{<])([^\s\"'&,;]{4,})"  # `${VAR}`, `%VAR%`, `{env:X}`, `<token>` are references, not values
 )
 _SECRET_FLAG = re.compile(r"(?i)^-{1,2}(?:[\w-]*(?:api-?key|token|secret|password|passwd|auth|credential)[\w-]*|key|header|H)$")
 _TOKEN = re.compile(

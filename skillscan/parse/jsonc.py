@@ -11,6 +11,7 @@ is capped and errors are a single exception type.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ JsonPath = tuple[str | int, ...]
 MAX_DEPTH = 64
 _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t",
             "v": "\v", "0": "\0"}
+_DOUBLE_STOP = re.compile(r'["\\\n]')
+_SINGLE_STOP = re.compile(r"['\\\n]")
 _BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$+-.")
 
 
@@ -51,7 +54,7 @@ class Located:
     def get(self, path: JsonPath, default: Any = None) -> Any:
         node = self.data
         for part in path:
-            if isinstance(node, dict) and isinstance(part, str) and part in node:
+            if isinstance(node, dict) and isinstance(part, str) and part in node:  # noqa: SIM114 (mypy narrows each)
                 node = node[part]
             elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
                 node = node[part]
@@ -179,10 +182,10 @@ class _Parser:
         self.pos += 1
         parts: list[str] = []
         text, length = self.text, len(self.text)
+        special = _DOUBLE_STOP if quote == '"' else _SINGLE_STOP
         while True:
-            end = self.pos
-            while end < length and text[end] not in (quote, "\\", "\n"):
-                end += 1
+            found = special.search(text, self.pos)
+            end = found.start() if found else length
             parts.append(text[self.pos : end])
             if end >= length or text[end] == "\n":
                 raise JsoncError(start_line, "unterminated string")

@@ -9,6 +9,8 @@ every report, so a result always says exactly which rules produced it.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,14 +46,15 @@ def builtin_pack_dir() -> Path:
     raise RulePackError(str(package), "the built-in rule pack is missing from this installation")
 
 
-def load_packs(extra_dirs: Sequence[Path] = ()) -> tuple[RulePack, ...]:
-    packs = [load_pack(builtin_pack_dir())]
-    packs.extend(load_pack(path) for path in extra_dirs)
+def load_packs(extra_dirs: Sequence[Path] = (), fresh: bool = False) -> tuple[RulePack, ...]:
+    """The built-in pack and any extra packs; `fresh` revalidates even a pack seen before."""
+    packs = [load_pack(builtin_pack_dir(), fresh)]
+    packs.extend(load_pack(path, fresh) for path in extra_dirs)
     check_unique(rule for pack in packs for rule in pack.rules)
     return tuple(packs)
 
 
-def load_pack(root: Path) -> RulePack:
+def load_pack(root: Path, fresh: bool = False) -> RulePack:
     from skillscan.engines import get_engine
 
     manifest_path = root / "pack.yaml"
@@ -69,22 +72,36 @@ def load_pack(root: Path) -> RulePack:
             f"pack needs skillscan >= {manifest['min_skillscan']}, this is {__version__}",
         )
     files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
-    lists = _load_lists(root, [p for p in files if p.parent.name == "lists"])
+    contents = {path: path.read_bytes() for path in files}
+    digest = _digest(root, contents)
+    # A pack already validated by this version is read back from JSON (no YAML, no regex
+    # compilation at start-up); the key is the digest over every file, so any edit revalidates.
+    cached = None if fresh else _cached_pack(digest)
+    if cached is None:
+        cached = {str(p.relative_to(root)): _parse_yaml(contents[p], p) for p in files if p != manifest_path}
+        validated = False
+    else:
+        validated = True
+    lists = _load_lists(root, {Path(k): v for k, v in cached.items() if Path(k).parent.name == "lists"})
     rules = []
-    for path in files:
-        if path == manifest_path or path.parent.name == "lists":
+    for relative, data in sorted(cached.items()):
+        if Path(relative).parent.name == "lists":
             continue
-        source = str(path.relative_to(root.parent))
-        rule = parse_rule(_read_yaml(path), source, manifest["name"])
+        source = str((root / relative).relative_to(root.parent))
+        rule = parse_rule(data, source, manifest["name"])
         rule = _expand_lists(rule, lists)
-        get_engine(rule.engine, source).validate(rule)
+        engine = get_engine(rule.engine, source)
+        if not validated:
+            engine.validate(rule)
         rules.append(rule)
+    if not validated:
+        _store_pack(digest, cached)
     return RulePack(
         name=manifest["name"],
         version=manifest["version"],
         min_skillscan=manifest["min_skillscan"],
         description=str(manifest.get("description", "")),
-        digest=_digest(root, files),
+        digest=digest,
         root=root,
         rules=tuple(sorted(rules, key=lambda r: r.id)),
         lists=lists,
@@ -102,15 +119,53 @@ def check_unique(rules: Iterable[Rule]) -> None:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        return _parse_yaml(path.read_bytes(), path)
+    except OSError as error:
         raise RulePackError(str(path), f"cannot read: {error}") from None
 
 
-def _load_lists(root: Path, paths: list[Path]) -> dict[str, tuple[str, ...]]:
+def _parse_yaml(data: bytes, path: Path) -> Any:
+    try:
+        return yaml.load(data.decode("utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        raise RulePackError(str(path), f"cannot read: {error}") from None
+
+
+def _pack_cache_file(digest: str) -> Path | None:
+    try:
+        from skillscan.cache import default_dir
+
+        return default_dir() / f"pack-{__version__}-{digest.removeprefix('sha256:')[:32]}.json"
+    except Exception:  # no usable cache dir: always validate
+        return None
+
+
+def _cached_pack(digest: str) -> dict[str, Any] | None:
+    path = _pack_cache_file(digest)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _store_pack(digest: str, files: dict[str, Any]) -> None:
+    path = _pack_cache_file(digest)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(json.dumps(files, default=str), encoding="utf-8")
+        os.replace(temporary, path)
+    except (OSError, TypeError, ValueError):
+        pass  # the cache is an optimisation; a scan never fails for it
+
+
+def _load_lists(root: Path, files: dict[Path, Any]) -> dict[str, tuple[str, ...]]:
     lists: dict[str, tuple[str, ...]] = {}
-    for path in paths:
-        data = _read_yaml(path)
+    for path, data in files.items():
+        path = root / path
         items = data.get("items") if isinstance(data, Mapping) else None
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise RulePackError(f"{path.relative_to(root.parent)}: field 'items'", "must be a list of strings")
@@ -129,11 +184,11 @@ def _expand_lists(rule: Rule, lists: Mapping[str, tuple[str, ...]]) -> Rule:
     return replace(rule, match=expanded) if expanded is not rule.match else rule
 
 
-def _digest(root: Path, files: list[Path]) -> str:
+def _digest(root: Path, contents: dict[Path, bytes]) -> str:
     digest = hashlib.sha256()
-    for path in files:
+    for path in sorted(contents):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
+        digest.update(contents[path] + b"\0")
     return "sha256:" + digest.hexdigest()
 
 

@@ -1,0 +1,14 @@
+"""Code-point sets of invisible and reordering characters (one home; used by normalisation and
+the hidden-Unicode checks)."""
+
+from __future__ import annotations
+
+TAG_RANGE = range(0xE0000, 0xE0080)
+BIDI_CONTROLS = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A))
+DIRECTIONAL_MARKS = frozenset({0x200E, 0x200F, 0x061C})
+ZERO_WIDTH = frozenset(
+    {0x200B, 0x200C, 0x200D, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x180E, 0x034F, 0xFEFF,
+     0x115F, 0x1160, 0x3164, 0xFFA0, 0x17B4, 0x17B5, 0x2800}
+)
+JOINERS = frozenset({0x200C, 0x200D})
+VARIATION_SELECTORS = frozenset(range(0xFE00, 0xFE10)) | frozenset(range(0xE0100, 0xE01F0))
