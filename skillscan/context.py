@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
+from skillscan.normalize import view
 from skillscan.model import Artifact, ArtifactKind, Context, Polarity, Segment, SegmentKind, Skill, Span
 
 # How many severity levels each polarity takes off a context-sensitive rule (one home for it).
@@ -26,7 +27,7 @@ INSTRUCTION = Context(Polarity.INSTRUCTION, "")
 
 _NEGATION = re.compile(
     r"(?i)\b(never|don'?t|do not|does not|doesn'?t|must not|mustn'?t|should not|shouldn'?t|cannot|can'?t|"
-    r"won'?t|avoid(?:s|ed|ing)?|refus(?:e|es|ed|ing)|reject(?:s|ed|ing)?|block(?:s|ed|ing)?|prevent(?:s|ed|ing)?|"
+    r"won'?t|avoid(?:s|ed|ing)?|refus(?:e|es|ed|ing)|reject(?:s|ed|ing)?|block(?:ed|ing)|prevent(?:s|ed|ing)?|"
     r"prohibit(?:s|ed|ing)?|forbid(?:s|den)?|disallow(?:s|ed)?|warn(?:s|ed|ing)?|beware|instead of|rather than|"
     r"not recommended|insecure|unsafe|dangerous|(?:guard|protect)(?:s|ing)? against|stop(?:s|ping)?)\b"
 )
@@ -50,8 +51,10 @@ _ATTACK_HEADING = re.compile(
 )
 # Names of deny-lists: denyRead, BLOCKED_HOSTS, blocklist, "bad domains" — not "blockchain", "banking".
 _DENY_LIST = re.compile(
-    r"\b(?i:deny|block|black|ban|reject|forbid|disallow|exclude)(?:[A-Z_][A-Za-z_]*|"
+    r"\b(?i:deny|black|ban|reject|forbid|disallow|exclude)(?:[A-Z_][A-Za-z_]*|"
     r"(?i:ed|s|[ -]?lists?(?:ed)?|[ -](?:hosts?|domains?|urls?|patterns?|words?|terms?|entries)))?\b|"
+    # "block" alone is usually a noun ("code block", "configuration block"): only as a verb or list
+    r"\b(?i:block)(?:[A-Z_][A-Za-z_]*|(?i:ed|[ -]?lists?(?:ed)?|[ -](?:hosts?|domains?|urls?|patterns?|words?|terms?|entries)))\b|"
     r"(?i:\b(?:bad|malicious|suspicious|known[_ -]?bad|untrusted)[_ -]?(?:domains?|hosts?|urls?|patterns?|list|iocs?|strings?)\b|"
     r"\biocs?\b|\bdetection[_ -]?patterns?\b)"
 )
@@ -148,6 +151,7 @@ def _markdown_host(skill: Skill, artifact: Artifact) -> Artifact | None:
 def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenced: bool) -> Context:
     lines = host.text.split("\n")
     line_text = lines[line - 1] if 0 < line <= len(lines) else ""
+    plain = view(line_text, None).text  # "P\u200bOST" reads as "POST" for the imperative checks
     segment = _segment_at(host, line, fenced)
     if segment is not None and segment.kind is SegmentKind.FRONTMATTER:
         # Loaded into every session, so no heading or file role softens it — only its own
@@ -165,7 +169,7 @@ def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenc
             before = _previous_text_line(lines, line)
             if before.rstrip().endswith(":"):
                 prefix = before
-        verdict = _cue_verdict(prefix, "the sentence", line_text)
+        verdict = _cue_verdict(prefix, "the sentence", plain)
         if verdict is not None:
             return verdict
         if segment is not None and segment.key == "table":
@@ -187,11 +191,11 @@ def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenc
             return Context(Polarity.EXAMPLE, f"under the heading {heading.strip()!r}")
     if not fenced and _LEADING_NO.search(line_text):
         return Context(Polarity.WARNING, "a line that forbids what it quotes")
-    if not fenced and _INLINE_LIST.search(line_text) and not _IMPERATIVE.search(line_text):
+    if not fenced and _INLINE_LIST.search(line_text) and not _IMPERATIVE.search(plain):
         return Context(Polarity.EXAMPLE, "one of several patterns listed side by side")
-    if _DENY_LIST.search(line_text) and not _IMPERATIVE.search(line_text):
+    if _DENY_LIST.search(line_text) and not _IMPERATIVE.search(plain):
         return Context(Polarity.EXAMPLE, "listed as something to block")
-    if not fenced and security_skill and not _IMPERATIVE.search(line_text):
+    if not fenced and security_skill and not _IMPERATIVE.search(plain):
         return Context(Polarity.SECURITY_TOOL, "a security skill describing what it looks for")
     return INSTRUCTION
 
@@ -228,9 +232,12 @@ def _script_context(artifact: Artifact, span: Span) -> Context:
 
 
 def _looks_like_data(line: str) -> bool:
-    """A line that is a quoted literal in a collection, not a call."""
+    """A bare literal in a collection (`"pastebin.com",`, `- ngrok.io`): not a call, and not a
+    `"key": value` setting — `"defaultMode": "bypassPermissions"` below a deny list is live."""
     stripped = line.strip().rstrip(",")
-    return bool(stripped) and stripped[0] in "\"'-" and "(" not in stripped
+    if not stripped or stripped[0] not in "\"'-" or "(" in stripped:
+        return False
+    return not re.search(r"""^(?:-\s*)?["']?[\w.-]+["']?\s*[:=]""", stripped)
 
 
 def _segment_at(host: Artifact, line: int, fenced: bool) -> Segment | None:
@@ -314,4 +321,7 @@ def _quote_block(lines: list[str], line: int) -> str:
 
 
 def _is_security_skill(skill: Skill) -> bool:
-    return bool(_SECURITY_SKILL.search(f"{skill.name} {skill.description}"))
+    """Judged on the name and the description's first sentence only: a keyword-stuffed
+    description must not buy every line of the skill a softer context."""
+    first_sentence = re.split(r"(?<=[.!?])\s", skill.description.strip(), maxsplit=1)[0][:300]
+    return bool(_SECURITY_SKILL.search(f"{skill.name} {first_sentence}"))

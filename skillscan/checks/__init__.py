@@ -15,6 +15,7 @@ from skillscan.checks import privilege, supply_chain
 from skillscan.checks import capability
 from skillscan.checks import model_files
 from skillscan.checks import agent_settings
+from skillscan.checks import redirection
 from skillscan.model import Match, Skill
 from skillscan.rules.schema import Rule
 
@@ -24,6 +25,7 @@ CHECKS: dict[str, CheckFunction] = {
     "hidden_unicode.tag_characters": hidden_unicode.tag_characters,
     "hidden_unicode.bidi_controls": hidden_unicode.bidi_controls,
     "hidden_unicode.invisible_characters": hidden_unicode.invisible_characters,
+    "hidden_unicode.split_words": hidden_unicode.split_words,
     "structure.parse_issues": structure.parse_issues,
     "structure.symlink_escape": structure.symlink_escape,
     "structure.binary_files": structure.binary_files,
@@ -31,6 +33,7 @@ CHECKS: dict[str, CheckFunction] = {
     "hidden_text.mixed_script_tokens": hidden_text.mixed_script_tokens,
     "hidden_text.terminal_escapes": hidden_text.terminal_escapes,
     "hidden_text.blank_line_gap": hidden_text.blank_line_gap,
+    "hidden_text.instruction_after_gap": hidden_text.instruction_after_gap,
     "hidden_text.invisible_payload": hidden_text.invisible_payload,
     "manifest.name_problems": manifest.name_problems,
     "manifest.description_missing": manifest.description_missing,
@@ -56,9 +59,13 @@ CHECKS: dict[str, CheckFunction] = {
     "mcp_config.privileged_container": mcp_config.privileged_container,
     "destructive.unguarded_rm_variable": destructive.unguarded_rm_variable,
     "destructive.oversized_instructions": destructive.oversized_instructions,
+    "destructive.recursive_subagents": destructive.recursive_subagents,
+    "destructive.assembled_commands": destructive.assembled_commands,
+    "destructive.home_wipe": destructive.home_wipe,
     "privilege.symlink_escape": privilege.symlink_escape,
     "supply_chain.typosquat_names": supply_chain.typosquat_names,
     "supply_chain.openclaw_unverified_downloads": supply_chain.openclaw_unverified_downloads,
+    "supply_chain.install_hook_network_script": supply_chain.install_hook_network_script,
     "capability.unconfirmed": capability.unconfirmed,
     "model_files.pickle_files": model_files.pickle_files,
     "model_files.pickle_dangerous_imports": model_files.pickle_dangerous_imports,
@@ -67,4 +74,5 @@ CHECKS: dict[str, CheckFunction] = {
     "agent_settings.approval_bypass": agent_settings.approval_bypass,
     "agent_settings.provider_endpoint": agent_settings.provider_endpoint,
     "agent_settings.writable_server_program": agent_settings.writable_server_program,
+    "redirection.ai_endpoint_in_code": redirection.ai_endpoint_in_code,
 }

@@ -94,6 +94,22 @@ _CONFIRMATION_KEPT = re.compile(
     r"\bconfirm\s+(?:with\s+(?:the\s+)?(?:user|owner)\s+)?(?:before|first)\b|"
     r"\bonly\s+(?:after|on|with)\s+(?:an?\s+)?(?:explicit\s+)?(?:confirmation|approval|yes|consent)\b"
 )
+# "without asking for a title" asks for information, not for consent.
+_ASKS_FOR_INFO = re.compile(
+    r"(?i)\s+(?:the\s+user\s+|them\s+|anyone\s+)?(?:for\s+(?:a|an|the|their|its|any|more)\s+"
+    r"(?!(?:explicit\s+|further\s+|final\s+)?(?:confirm|approv|permission|consent|go-?ahead|ok\b|sign-?off|review))"
+    r"|what\b|which\b|how\b|where\b|when\b|about\b|questions\b|clarif)"
+)
+_ASKING_END = re.compile(r"(?i)\b(?:ask|asking|prompting|consulting)$")
+# A sentence about looking things up (and not about moving, sending or unlocking anything).
+_READ_ONLY = re.compile(
+    r"(?i)\b(?:read-?only|look(?:ing)?\s+(?:\w+\s+){0,3}?up|lookups?|quotes?|fetch(?:ing|es)?|view(?:ing|s)?|"
+    r"search(?:ing|es)?|query(?:ing)?|summari[sz]e\w*|inspect\w*|check(?:ing)?\s+(?:the\s+)?(?:balance|status|state)s?)\b"
+)
+_ACTION = re.compile(
+    r"(?i)\b(?:pay|pays|paying|buy|sell|place|submit|send|sends|sending|transfer|wire|execute|trade|refund|issue|settle|"
+    r"approve|sign|broadcast|unlock|disarm|open|post|publish|email|text|message|dm|grant|attach|withdraw|swap|run)\b"
+)
 CODE_REMOVAL = (
     r"(?i)\b(?:auto_?(?:confirm|execute|approve|trade|sign|send)|skip_?confirm\w*|no_?confirm\w*)[\"']?\s*[:=]\s*(?:True|true|1)\b",
     r"(?i)\b(?:require_?(?:user_?)?confirm\w*|ask_?(?:for_?)?confirm\w*|confirm_?(?:each|before)\w*)[\"']?\s*[:=]\s*(?:False|false|0)\b",
@@ -130,6 +146,8 @@ def unconfirmed(rule: Rule, skill: Skill) -> Iterator[Match]:
         else:
             if candidate.weak and _WEAK_GUARD.search(_blanked(candidate.sentence, blank)):
                 continue
+            if (_ASKING_END.search(text) and _ASKS_FOR_INFO.match(artifact.text, end)) or _read_only(_blanked(candidate.sentence, blank)):
+                continue
             close = any(p.search(candidate.sentence) for p in near)
             if not close and candidate.step and not _CONFIRMATION_KEPT.search(_blanked(candidate.step, blank)):
                 close = any(p.search(candidate.step) for p in near) or _runs_capable_script(
@@ -149,6 +167,10 @@ class _Candidate:
                  sentence: str | None = None, step: str = "", weak: bool = False) -> None:
         self.artifact, self.start, self.end, self.text = artifact, start, end, text
         self.sentence, self.step, self.weak = sentence, step, weak
+
+
+def _read_only(sentence: str) -> bool:
+    return bool(_READ_ONLY.search(sentence)) and not _ACTION.search(sentence)
 
 
 def _compile(patterns: Sequence[str]) -> tuple[Any, ...]:

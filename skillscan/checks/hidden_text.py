@@ -259,6 +259,100 @@ def _line_span(number: int, line: str, column: int = 0) -> Span:
     return Span(number, column, number, len(line) + 1)
 
 
+# --- instructions in hidden places ------------------------------------------------------------
+
+# What makes a line an instruction worth hiding from keyword filters: a URL or mail address, a
+# command, an HTTP verb, a secret, or an imperative verb at the start of a clause.
+_URL_OR_ADDRESS = re.compile(r"(?i)\b(?:https?|ftps?|wss?)://|\bwww\.[\w-]+\.|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
+_COMMAND = re.compile(
+    r"(?i)(?:^|[\s`'\"(|;&$])(?:curl|wget|bash|sh|zsh|powershell|pwsh|iex|invoke-webrequest|invoke-expression|nc|ncat|"
+    r"netcat|python3?|node|eval|exec|base64|chmod|sudo|scp|rsync|ssh)(?:\s|$|[`'\")|;&])"
+)
+_HTTP_VERB = re.compile(r"(?-i:\b(?:POST|PUT|PATCH|DELETE|GET)\b)")
+_SECRET = re.compile(
+    r"(?i)\b(?:api[\s_-]?keys?|tokens?|passwords?|passwd|secrets?|credentials?|private\s+keys?|ssh\s+keys?|cookies?|"
+    r"seed\s+phrases?|mnemonic)\b|(?:~|\$HOME)/\.|\bid_(?:rsa|ed25519)\b|(?:^|[\s`'\"/])\.env\b"
+)
+_IMPERATIVE_CLAUSE = re.compile(
+    r"(?i)(?:^|[.!?;:,]\s+|\b(?:then|and|also|first|always|silently|quietly|secretly|please)\s+)(?:[-*+>]\s+|\d+[.)]\s+)?"
+    r"(?:\*\*)?(?:send|post|upload|run|execute|read|copy|forward|append|add|include|insert|embed|fetch|download|install|"
+    r"open|write|export|paste|pipe|call|invoke|load|save|store|collect|gather|sync|transmit|share|email|mail|replace|"
+    r"modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget|delete|remove|archive|push|publish|"
+    r"submit|visit|navigate|browse|reveal|print|output|return|attach|encode|decode|follow|obey|tell|ask|give)\b"
+)
+
+
+
+def instruction_signal(line: str) -> str | None:
+    """Why a line reads as an instruction or carries a target (None when it does not)."""
+    for pattern, why in ((_URL_OR_ADDRESS, "a URL or address"), (_COMMAND, "a command"),
+                         (_HTTP_VERB, "an HTTP method"), (_SECRET, "a secret or credential path"),
+                         (_IMPERATIVE_CLAUSE, "an imperative")):
+        if pattern.search(line):
+            return why
+    return None
+
+
+def instruction_after_gap(rule: Rule, skill: Skill) -> Iterator[Match]:
+    """An instruction placed out of view: after `min_blank_lines` blank lines or `min_spaces`
+    spaces, the hidden text holds an imperative and (anywhere in it) a URL, address, command,
+    HTTP method or secret. One finding per gap, at the imperative line."""
+    min_blank = int(rule.match.get("min_blank_lines", 40))
+    min_spaces = int(rule.match.get("min_spaces", 150))
+    max_lines = int(rule.match.get("max_lines", 60))
+    for artifact in _applicable(rule, skill):
+        lines = artifact.text.split("\n")
+        blank_run = 0
+        for number, line in enumerate(lines, start=1):
+            stripped = line.strip()
+            if not stripped:
+                blank_run += 1
+                continue
+            if blank_run >= min_blank and number - blank_run > 1:
+                hidden = _hidden_block(lines, number, min_blank, max_lines)
+                found = _hidden_instruction(hidden)
+                if found is not None:
+                    offset, why = found
+                    target = number + offset
+                    shown = lines[target - 1]
+                    yield Match(rule.id, artifact, _line_span(target, shown), shown.strip()[:160],
+                                note=f"after {blank_run} blank lines; the hidden text carries {why}")
+            blank_run = 0
+            gap = re.search(r"\S([ \t\u00a0\u3000]{%d,})\S" % min_spaces, line)
+            if gap:
+                tail = line[gap.end(1):]
+                found = _hidden_instruction([tail])
+                if found is not None:
+                    yield Match(rule.id, artifact, _line_span(number, line, gap.end(1) + 1), tail.strip()[:160],
+                                note=f"after {len(gap.group(1))} spaces on one line; the hidden text carries {found[1]}")
+
+
+def _hidden_block(lines: list[str], first: int, min_blank: int, max_lines: int) -> list[str]:
+    """Lines from `first` (1-based) up to the next long blank run, at most `max_lines` of them."""
+    block: list[str] = []
+    blanks = 0
+    for line in lines[first - 1 : first - 1 + max_lines]:
+        blanks = blanks + 1 if not line.strip() else 0
+        if blanks >= min_blank:
+            break
+        block.append(line)
+    return block
+
+
+def _hidden_instruction(block: list[str]) -> tuple[int, str] | None:
+    """(index of the imperative line, what the block carries) when the block is an instruction."""
+    text = "\n".join(block)
+    target = next((why for pattern, why in ((_URL_OR_ADDRESS, "a URL or address"), (_COMMAND, "a command"),
+                                            (_HTTP_VERB, "an HTTP method"), (_SECRET, "a secret or credential path"))
+                   if pattern.search(text)), None)
+    if target is None:
+        return None
+    for offset, line in enumerate(block):
+        if _IMPERATIVE_CLAUSE.search(line.strip()):
+            return offset, f"an instruction with {target}"
+    return None
+
+
 # --- invisible payloads -----------------------------------------------------------------------
 
 def invisible_payload(rule: Rule, skill: Skill) -> Iterator[Match]:

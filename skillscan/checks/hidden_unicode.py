@@ -7,10 +7,10 @@ symbol, and directional marks in genuine right-to-left text.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator
 
+from skillscan.checks.hidden_text import instruction_signal
 from skillscan.model import Artifact, ArtifactKind, Match, Skill
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex
@@ -98,6 +98,8 @@ def _benign_invisible(text: str, start: int, end: int) -> bool:
         return True
     if len(run) == 1 and ord(run) in VARIATION_SELECTORS and before and _is_symbol(before):
         return True  # VS15/VS16 after a symbol or emoji
+    if run in ("\ufe0e", "\ufe0f") and before in "0123456789#*" and before and after == "\u20e3":
+        return True  # keycap emoji: digit, # or * + VS16 + COMBINING ENCLOSING KEYCAP (1️⃣)
     if all(ord(c) in JOINERS for c in run) and len(run) <= 2:
         if before and after and _is_symbol(before) and _is_symbol(after):
             return True  # emoji ZWJ sequence
@@ -127,42 +129,11 @@ def _name(char: str) -> str:
 
 # --- invisible characters that split words ------------------------------------------------------
 
-# What makes a line an instruction worth hiding from keyword filters: a URL or mail address, a
-# command, an HTTP verb, a secret, or an imperative verb at the start of a clause.
-_URL_OR_ADDRESS = re.compile(r"(?i)\b(?:https?|ftps?|wss?)://|\bwww\.[\w-]+\.|\b[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}\b")
-_COMMAND = re.compile(
-    r"(?i)(?:^|[\s`'\"(|;&$])(?:curl|wget|bash|sh|zsh|powershell|pwsh|iex|invoke-webrequest|invoke-expression|nc|ncat|"
-    r"netcat|python3?|node|eval|exec|base64|chmod|sudo|scp|rsync|ssh)(?:\s|$|[`'\")|;&])"
-)
-_HTTP_VERB = re.compile(r"(?-i:\b(?:POST|PUT|PATCH|DELETE|GET)\b)")
-_SECRET = re.compile(
-    r"(?i)\b(?:api[\s_-]?keys?|tokens?|passwords?|passwd|secrets?|credentials?|private\s+keys?|ssh\s+keys?|cookies?|"
-    r"seed\s+phrases?|mnemonic)\b|(?:~|\$HOME)/\.|\bid_(?:rsa|ed25519)\b|(?:^|[\s`'\"/])\.env\b"
-)
-_IMPERATIVE_CLAUSE = re.compile(
-    r"(?i)(?:^|[.!?;:,]\s+|\b(?:then|and|also|first|always|silently|quietly|secretly|please)\s+)(?:[-*+>]\s+|\d+[.)]\s+)?"
-    r"(?:\*\*)?(?:send|post|upload|run|execute|read|copy|forward|append|add|include|insert|embed|fetch|download|install|"
-    r"open|write|export|paste|pipe|call|invoke|load|save|store|collect|gather|sync|transmit|share|email|mail|replace|"
-    r"modify|edit|create|enable|disable|grant|approve|ignore|disregard|forget|delete|remove|archive|push|publish|"
-    r"submit|visit|navigate|browse|reveal|print|output|return|attach|encode|decode|follow|obey|tell|ask|give)\b"
-)
-
-
 def _splits_word(text: str, start: int, end: int) -> bool:
     """The run sits between two ASCII letters or digits: it splits one word (`cu\u200brl`)."""
     before = text[start - 1] if start > 0 else ""
     after = text[end] if end < len(text) else ""
     return before.isascii() and before.isalnum() and after.isascii() and after.isalnum()
-
-
-def _instruction_signal(line: str) -> str | None:
-    """Why a line reads as an instruction or carries a target (None when it does not)."""
-    for pattern, why in ((_URL_OR_ADDRESS, "a URL or address"), (_COMMAND, "a command"),
-                         (_HTTP_VERB, "an HTTP method"), (_SECRET, "a secret or credential path"),
-                         (_IMPERATIVE_CLAUSE, "an imperative")):
-        if pattern.search(line):
-            return why
-    return None
 
 
 def split_words(rule: Rule, skill: Skill) -> Iterator[Match]:
@@ -183,7 +154,7 @@ def split_words(rule: Rule, skill: Skill) -> Iterator[Match]:
                 by_line.setdefault(index.position(start)[0], []).append((start, end))
         for line, runs in by_line.items():
             shown = "".join(c for c in index.line_text(line) if ord(c) not in invisible)
-            why = _instruction_signal(shown)
+            why = instruction_signal(shown)
             if (mode == "instruction") != (why is not None):
                 continue
             words = ", ".join(dict.fromkeys(_split_word(text, start, end) for start, end in runs))

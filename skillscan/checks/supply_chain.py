@@ -1,19 +1,28 @@
-"""Supply-chain checks (C12) that need more than a regex: typosquatted names, and OpenClaw
-install metadata downloads without a checksum.
+"""Supply-chain checks (C12) that need more than a regex: typosquatted names, OpenClaw install
+metadata downloads without a checksum, and npm install hooks that run a bundled script which
+goes to the network.
 
 Options read from the rule's `match`:
   typosquat_names:
     targets: [name, …]     # registry tooling and popular skill names to protect
     min_length: 5          # shorter targets are skipped (too many innocent near-misses)
-  openclaw_unverified_downloads: no options
+  openclaw_unverified_downloads:
+    tier: moving|fixed     # moving: only URLs naming a moving target (`any`) on a host not in
+                           #   `exclude`; fixed: only the others; unset: every unverified download
+    any: [pattern, …]      # what makes a URL a moving target (latest, nightly, main branch …)
+    exclude: [pattern, …]  # hosts whose moving URLs stay in the fixed tier (code hosting, vendors)
+  install_hook_network_script:
+    any: [pattern, …]      # what counts as network use inside the script the hook runs
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import PurePosixPath
+from typing import Any
 
-from skillscan.model import Artifact, ArtifactKind, Match, Skill, Span
+from skillscan.model import Artifact, ArtifactKind, Location, Match, Skill, Span
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex
 
@@ -66,6 +75,9 @@ def typosquat_names(rule: Rule, skill: Skill) -> Iterator[Match]:
 
 def openclaw_unverified_downloads(rule: Rule, skill: Skill) -> Iterator[Match]:
     """`metadata.openclaw.install` entries of kind `download` (or with a `url`) without `sha256`."""
+    tier = rule.match.get("tier")
+    moving = [re.compile(p) for p in rule.match.get("any", ()) if isinstance(p, str)]
+    trusted = [re.compile(p) for p in rule.match.get("exclude", ()) if isinstance(p, str)]
     skill_md = _skill_md(skill)
     metadata = skill.manifest.get("metadata")
     if skill_md is None or not isinstance(metadata, Mapping):
@@ -85,8 +97,116 @@ def openclaw_unverified_downloads(rule: Rule, skill: Skill) -> Iterator[Match]:
             checksum = entry.get("sha256")
             if isinstance(checksum, str) and re.fullmatch(r"[0-9a-fA-F]{64}", checksum.strip()):
                 continue
+            if tier in ("moving", "fixed"):
+                escalated = any(m.search(url) for m in moving) and not any(t.search(url) for t in trusted)
+                if escalated != (tier == "moving"):
+                    continue
             line = _line_containing(skill_md, url)
             yield Match(rule.id, skill_md, Span(line, 1, line, 1), url, {"url": url})
+
+
+# An npm lifecycle script that runs a file of the package: `node scripts/x.js`, `sh ./setup.sh` …
+_HOOK_SCRIPTS = ("preinstall", "install", "postinstall", "prepare", "preprepare", "postprepare")
+_RUNS_FILE = re.compile(
+    r"""(?:^|[\s;&|(])(?:(?:node|nodejs|bun|deno\s+run|tsx|ts-node|python[0-9.]*|py|sh|bash|zsh|pwsh|powershell)"""
+    r"""(?:\s+-{1,2}[\w=-]+)*\s+)?["']?(?P<path>\.{0,2}/?[\w./-]+\.(?:c?js|mjs|ts|py|sh|ps1))\b"""
+)
+# … or another script of the same package.json: `npm run setup`, `yarn setup`, `pnpm run setup`
+_RUNS_SCRIPT = re.compile(r"(?:^|[\s;&|(])(?:npm\s+run(?:-script)?|pnpm(?:\s+run)?|yarn(?:\s+run)?|bun\s+run)\s+(?P<name>[\w:.-]+)")
+_MAX_HOPS = 3
+
+
+def install_hook_network_script(rule: Rule, skill: Skill) -> Iterator[Match]:
+    """package.json install hooks (preinstall, install, postinstall, prepare) whose code uses the
+    network: a script of the skill they run, or another npm script they call (`npm run setup`)."""
+    from skillscan.parse import jsonc
+
+    network = [re.compile(p) for p in rule.match.get("any", ()) if isinstance(p, str)]
+    by_path = {str(a.path): a for a in skill.artifacts if not a.is_virtual and a.text}
+    for artifact in skill.artifacts:
+        if artifact.is_virtual or not artifact.text or artifact.path.name != "package.json":
+            continue
+        try:
+            located = jsonc.parse(artifact.text)
+        except ValueError:
+            continue
+        manifest = located.data
+        scripts = manifest.get("scripts") if isinstance(manifest, Mapping) else None
+        if not isinstance(scripts, Mapping):
+            continue
+        for hook in _HOOK_SCRIPTS:
+            command = scripts.get(hook)
+            if not isinstance(command, str):
+                continue
+            found = _hook_network(command, scripts, artifact.path, located.value_lines, by_path, network, set())
+            if found is None:
+                continue
+            where, line, snippet = found
+            json_line = located.value_lines.get(("scripts", hook)) or _line_containing_all(artifact, f'"{hook}"')
+            related = (Location(where, line, 1, snippet),)
+            yield Match(rule.id, artifact, Span(json_line, 1, json_line, 1), f"{hook}: {command.strip()}",
+                        {"hook": hook, "script": str(where)}, related,
+                        note=f"{where}:{line} uses the network: {snippet}")
+
+
+def _hook_network(command: str, scripts: Mapping[str, Any], manifest: PurePosixPath, lines: Mapping[Any, int],
+                  by_path: Mapping[str, Artifact], network: Sequence[re.Pattern[str]],
+                  visited: set[str]) -> tuple[PurePosixPath, int, str] | None:
+    """(file, line, snippet) of the first network use the hook command reaches, following local
+    script files and other npm scripts of the same manifest a few hops deep."""
+    for found in _RUNS_FILE.finditer(command):
+        target = by_path.get(_join(manifest.parent, found.group("path")))
+        if target is not None:
+            hit = _first_match(network, target.text)
+            if hit is not None:
+                return target.path, hit[0], hit[1]
+    for found in _RUNS_SCRIPT.finditer(command):
+        name = found.group("name")
+        other = scripts.get(name)
+        if name in visited or len(visited) >= _MAX_HOPS or not isinstance(other, str):
+            continue
+        visited.add(name)
+        if _first_match(network, other) is not None:
+            return manifest, lines.get(("scripts", name), 1), f'"{name}": {other.strip()[:160]}'
+        deeper = _hook_network(other, scripts, manifest, lines, by_path, network, visited)
+        if deeper is not None:
+            return deeper
+    return None
+
+
+def _join(base: PurePosixPath, relative: str) -> str:
+    parts: list[str] = [] if str(base) in ("", ".") else list(base.parts)
+    for part in relative.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts:
+                parts.pop()
+            continue
+        parts.append(part)
+    return "/".join(parts)
+
+
+def _first_match(patterns: Sequence[re.Pattern[str]], text: str) -> tuple[int, str] | None:
+    best: re.Match[str] | None = None
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found is not None and (best is None or found.start() < best.start()):
+            best = found
+    if best is None:
+        return None
+    line = text.count("\n", 0, best.start()) + 1
+    return line, text.split("\n")[line - 1].strip()[:160]
+
+
+def _line_containing_all(artifact: Artifact, *needles: str) -> int:
+    for number, line in enumerate(artifact.text.split("\n"), start=1):
+        if all(n in line for n in needles):
+            return number
+    for number, line in enumerate(artifact.text.split("\n"), start=1):
+        if needles and needles[0] in line:
+            return number
+    return 1
 
 
 def _closest(candidate: str, targets: Sequence[str]) -> str | None:
