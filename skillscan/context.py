@@ -74,6 +74,8 @@ _SECURITY_SKILL = re.compile(
 )
 # Headings that mark quoted samples, but only in a skill that says it is a security tool.
 _SAMPLE_HEADING = re.compile(r"(?i)\b(examples?|samples?|demos?|cases?|scenarios?|patterns?)\b")
+# "`env` values are never printed": a passive negation right after the match.
+_PASSIVE_NEGATION = re.compile(r"(?i)^[^.;!?]{0,40}?\b((?:is|are|was|were|be|gets?|stays?|remains?)\s+(?:never|not)\b)")
 _TABLE_WARNING = re.compile(r"(?i)\b(why not|avoid|risks?|dangers?|bad|don'?t|never|instead|unsafe|insecure|attacks?)\b")
 # "- [ ] No `| sh` from third-party hosts": a checklist line that forbids what it quotes.
 _LEADING_NO = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\[[ xX]\]\s+)?(?:\*\*)?no\b(?!\s+need)")
@@ -99,7 +101,8 @@ def classify(skill: Skill, artifact: Artifact, span: Span) -> Context:
     if host is not None:
         line = artifact.host_line(span.start_line)
         column = span.start_col if not artifact.is_virtual else 1
-        return _markdown_context(skill, host, line, column, fenced=artifact.is_virtual)
+        end = span.end_col if span.end_line == span.start_line and not artifact.is_virtual else 0
+        return _markdown_context(skill, host, line, column, fenced=artifact.is_virtual, end_column=end)
     return _script_context(artifact, span)
 
 
@@ -148,7 +151,7 @@ def _markdown_host(skill: Skill, artifact: Artifact) -> Artifact | None:
     return artifact if artifact.language == "markdown" else None
 
 
-def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenced: bool) -> Context:
+def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenced: bool, end_column: int = 0) -> Context:
     lines = host.text.split("\n")
     line_text = lines[line - 1] if 0 < line <= len(lines) else ""
     plain = view(line_text, None).text  # "P\u200bOST" reads as "POST" for the imperative checks
@@ -172,6 +175,9 @@ def _markdown_context(skill: Skill, host: Artifact, line: int, column: int, fenc
         verdict = _cue_verdict(prefix, "the sentence", plain)
         if verdict is not None:
             return verdict
+        following = line_text[end_column - 1 :] + " " + (lines[line].strip() if line < len(lines) else "")
+        if end_column and (after := _PASSIVE_NEGATION.match(following)):
+            return Context(Polarity.WARNING, f"negated after the match ({after.group(1).strip()!r})")
         if segment is not None and segment.key == "table":
             header = _table_header(lines, segment.span.start_line)
             cue = _TABLE_WARNING.search(header) or _NEGATION.search(header)
