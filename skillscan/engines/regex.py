@@ -41,6 +41,8 @@ _PATTERN_KEYS = ("any", "all", "exclude", "exclude_line")
 _BODY_KEYS = frozenset(_PATTERN_KEYS) | {"keywords", "within_lines", "capture", "min_entropy", "max_hits", "allow_hosts", "raw"}
 _RE2_SPECIAL = set("\\.^$|?*+()[]{}")
 _DEFAULT_MAX_HITS = 20
+# Characters a pattern's leading boundary may consume; the reported hit starts after them.
+_BOUNDARY = " \t\r\n,;("
 
 
 def re2_escape(literal: str) -> str:
@@ -207,8 +209,8 @@ def _match_artifact(compiled: _Compiled, artifact: Artifact, index: LineIndex) -
             evidence = found.group(group) or ""
             # A leading boundary like (?:^|\s) may eat the previous line's newline: report where
             # the evidence itself starts.
-            lead = len(evidence) - len(evidence.lstrip())
-            evidence = evidence.strip()
+            lead = len(evidence) - len(evidence.lstrip(_BOUNDARY))
+            evidence = evidence.lstrip(_BOUNDARY).rstrip()
             start = normal.source_offset(found.start(group) + lead)
             segment = _segment_of(segments, starts, start)
             if segment is None or start in seen:
