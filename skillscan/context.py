@@ -74,6 +74,7 @@ _SECURITY_SKILL = re.compile(
 )
 # Headings that mark quoted samples, but only in a skill that says it is a security tool.
 _SAMPLE_HEADING = re.compile(r"(?i)\b(examples?|samples?|demos?|cases?|scenarios?|patterns?)\b")
+_CONDITIONAL = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:if|when|whenever|in case|once|should|unless)\b")
 # "`env` values are never printed": a passive negation right after the match.
 _PASSIVE_NEGATION = re.compile(r"(?i)^[^.;!?]{0,40}?\b((?:is|are|was|were|be|gets?|stays?|remains?)\s+(?:never|not)\b)")
 _TABLE_WARNING = re.compile(r"(?i)\b(why not|avoid|risks?|dangers?|bad|don'?t|never|instead|unsafe|insecure|attacks?)\b")
@@ -211,7 +212,8 @@ def _cue_verdict(text: str, where: str, line_text: str = "") -> Context | None:
         return None
     if _DOUBLE_NEGATION.search(text):
         return None
-    negation = _NEGATION.search(text)
+    # "If the push is rejected:" states a condition, not a warning against what follows.
+    negation = None if _CONDITIONAL.match(text) else _NEGATION.search(text)
     if negation:
         return Context(Polarity.WARNING, f"negated by {negation.group(0)!r} in {where}")
     mark = _WARNING_MARK.search(text)

@@ -28,6 +28,8 @@ _WORD = re.compile(r"[^\W\d_]+")
 _SHELL_ASSIGNMENT = re.compile(r"""(?m)^[ \t]*(?:export[ \t]+|local[ \t]+|readonly[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\\n]*)"|'([^'\n]*)'|([^\s"'$`;&|<>()\\]+))[ \t]*(?:;|$)""")
 _SHELL_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 _STRING_CONCAT = re.compile(r"""(["'])([^"'\\\n]{0,200})\1\s*\+\s*(["'])([^"'\\\n]{0,200})\3""")
+# Python joins adjacent literals by itself: "whenever another " "server's tool …"
+_IMPLICIT_CONCAT = re.compile(r"""(["'])([^"'\\\n]{0,200})\1[ \t]*\n?[ \t]*(["'])([^"'\\\n]{0,200})\3""")
 MAX_NORMALISED_CHARS = 2_000_000
 
 
@@ -61,7 +63,7 @@ def _view(text: str, language: str) -> View:
     if language == "shell":
         chars, origin = _substitute_shell_variables(chars, origin)
     if language in ("python", "javascript", "typescript", "shell", "powershell"):
-        chars, origin = _join_string_literals(chars, origin)
+        chars, origin = _join_string_literals(chars, origin, python=language == "python")
     joined = "".join(chars)
     if joined == text:
         return View(text, None)
@@ -73,7 +75,9 @@ def _needs_code_steps(text: str, language: str | None) -> bool:
         return "\\\n" in text or "$" in text or "+" in text
     if language == "powershell":
         return "`\n" in text or "+" in text
-    if language in ("python", "javascript", "typescript"):
+    if language == "python":
+        return "+" in text or '" "' in text or "' '" in text or '"\n' in text
+    if language in ("javascript", "typescript"):
         return "+" in text
     return False
 
@@ -134,13 +138,15 @@ def _substitute_shell_variables(chars: list[str], origin: list[int]) -> tuple[li
     return _replace(chars, origin, _SHELL_REFERENCE, lambda m: values.get(m.group(1) or m.group(2)))
 
 
-def _join_string_literals(chars: list[str], origin: list[int]) -> tuple[list[str], list[int]]:
+def _join_string_literals(chars: list[str], origin: list[int], python: bool = False) -> tuple[list[str], list[int]]:
     """"https://web" + "hook.site" → "https://webhook.site" (repeated for longer chains)."""
-    for _ in range(8):
-        text = "".join(chars)
-        if not _STRING_CONCAT.search(text):
-            break
-        chars, origin = _replace(chars, origin, _STRING_CONCAT, lambda m: f"{m.group(1)}{m.group(2)}{m.group(4)}{m.group(1)}")
+    patterns = [_STRING_CONCAT, _IMPLICIT_CONCAT] if python else [_STRING_CONCAT]
+    for pattern in patterns:
+        for _ in range(8):
+            text = "".join(chars)
+            if not pattern.search(text):
+                break
+            chars, origin = _replace(chars, origin, pattern, lambda m: f"{m.group(1)}{m.group(2)}{m.group(4)}{m.group(1)}")
     return chars, origin
 
 

@@ -255,7 +255,7 @@ def _powershell_commands(text: str) -> Iterator[tuple[int, str, str]]:
     env: dict[str, object] = {}
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
-        if not line.strip():
+        if not line.strip() or len(line) > 2000:  # generated or minified lines: out of scope
             continue
         assign = _PS_ASSIGN.match(line)
         if assign:
@@ -387,6 +387,8 @@ def _ps_eval(expr: str, env: dict[str, object], depth: int = 0) -> object:
         if found.group(3) is None:
             return sequence[first]
         last = int(found.group(3))
+        if abs(last - first) > len(sequence) + 1:
+            raise _Unresolved(expr)
         step = 1 if last >= first else -1
         return [sequence[i] for i in range(first, last + step, step)]
     found = re.fullmatch(r"(.+?)\.ToCharArray\(\)", expr, re.I)
