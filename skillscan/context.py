@@ -74,6 +74,7 @@ _SECURITY_SKILL = re.compile(
 )
 # Headings that mark quoted samples, but only in a skill that says it is a security tool.
 _SAMPLE_HEADING = re.compile(r"(?i)\b(examples?|samples?|demos?|cases?|scenarios?|patterns?)\b")
+_DESCRIPTIVE_NEGATION = re.compile(r"(?i)\b(?:that|which|who)\s+(?:\w+\s+)?(?:does not|doesn'?t|do not|don'?t|will not|won'?t|cannot|can'?t|never)$")
 _CONDITIONAL = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:if|when|whenever|in case|once|should|unless)\b")
 # "`env` values are never printed": a passive negation right after the match.
 _PASSIVE_NEGATION = re.compile(r"(?i)^[^.;!?]{0,40}?\b((?:is|are|was|were|be|gets?|stays?|remains?)\s+(?:never|not)\b)")
@@ -89,7 +90,8 @@ _TEST_DIRS = frozenset({"test", "tests", "__tests__", "spec", "specs", "fixtures
 _EXAMPLE_DIRS = frozenset({"example", "examples", "samples", "sample", "demo", "demos"})
 _TEST_FILE = re.compile(r"(?i)^(test_.*|.*_test\.\w+|.*\.(?:test|spec)\.\w+|conftest\.py)$")
 _HUMAN_DOCS = re.compile(r"(?i)^(readme|changelog|changes|history|license|licence|contributing|authors|notice|security|code_of_conduct)(\.\w+)?$")
-_COMMENT_LINE = re.compile(r"^\s*(#(?!!)|//|;|rem\b|::|<!--|\*(?!\*)|/\*)", re.IGNORECASE)
+_COMMENT_LINE = re.compile(r"^\s*(#(?!!)|//|;|rem\b|::|\*(?!\*)|/\*)", re.IGNORECASE)
+_MARKUP_LANGUAGES = frozenset({"html", "xml", "svg", "markdown"})
 _DASH_COMMENT_LANGUAGES = frozenset({"sql", "lua", "haskell", "ada"})
 
 
@@ -212,8 +214,11 @@ def _cue_verdict(text: str, where: str, line_text: str = "") -> Context | None:
         return None
     if _DOUBLE_NEGATION.search(text):
         return None
-    # "If the push is rejected:" states a condition, not a warning against what follows.
+    # "If the push is rejected:" states a condition, and "a run that does not stop for prompts"
+    # describes; neither warns against what follows.
     negation = None if _CONDITIONAL.match(text) else _NEGATION.search(text)
+    if negation and _DESCRIPTIVE_NEGATION.search(text[: negation.end()]):
+        negation = None
     if negation:
         return Context(Polarity.WARNING, f"negated by {negation.group(0)!r} in {where}")
     mark = _WARNING_MARK.search(text)
@@ -229,7 +234,9 @@ def _script_context(artifact: Artifact, span: Span) -> Context:
     lines = artifact.text.split("\n")
     line_text = lines[span.start_line - 1] if 0 < span.start_line <= len(lines) else ""
     dash_comment = artifact.language in _DASH_COMMENT_LANGUAGES and line_text.lstrip().startswith("--")
-    if _COMMENT_LINE.match(line_text) or dash_comment:
+    # "<!--" opens a comment only in markup; inside a JS string it is content the script writes.
+    markup_comment = artifact.language in _MARKUP_LANGUAGES and line_text.lstrip().startswith("<!--")
+    if _COMMENT_LINE.match(line_text) or dash_comment or markup_comment:
         verdict = _cue_verdict(line_text, "this comment")
         return verdict or Context(Polarity.DOCUMENTATION, "in a comment")
     window = "\n".join(lines[max(0, span.start_line - 16) : span.start_line])
