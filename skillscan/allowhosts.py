@@ -11,11 +11,13 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-_URL = re.compile(r"(?i)\bhttps?://[^\s\"'`)<>|;]+")
+_URL = re.compile(r"(?i)\bhttps?://[^\s\"'`)<>|;]+…?")
 
 
 def all_urls_allowed(text: str, allowed: Sequence[str]) -> bool:
-    urls = _URL.findall(text)
+    # URLs cut short in an engine's note ("https://raw.githubusercontent.com/Home…") are repeats
+    # of the evidence, not other destinations.
+    urls = [url for url in _URL.findall(text) if not url.endswith("…")]
     return bool(urls) and all(_allowed(url, allowed) for url in urls)
 
 
@@ -25,7 +27,7 @@ def _allowed(url: str, allowed: Sequence[str]) -> bool:
     except ValueError:
         return False
     host = (parts.hostname or "").lower().rstrip(".")
-    location = host + parts.path
+    location = host + parts.path.lower()  # GitHub org/repo paths are case-insensitive
     for entry in allowed:
         entry = entry.lower()
         if "/" in entry:

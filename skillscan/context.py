@@ -77,7 +77,10 @@ _SAMPLE_HEADING = re.compile(r"(?i)\b(examples?|samples?|demos?|cases?|scenarios
 _DESCRIPTIVE_NEGATION = re.compile(r"(?i)\b(?:that|which|who)\s+(?:\w+\s+)?(?:does not|doesn'?t|do not|don'?t|will not|won'?t|cannot|can'?t|never)$")
 _CONDITIONAL = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:if|when|whenever|in case|once|should|unless)\b")
 # "`env` values are never printed": a passive negation right after the match.
-_PASSIVE_NEGATION = re.compile(r"(?i)^[^.;!?]{0,40}?\b((?:is|are|was|were|be|gets?|stays?|remains?)\s+(?:never|not)\b)")
+_PASSIVE_NEGATION = re.compile(
+    r"(?i)^(?:(?!\b(?:so|because|since|that|which|and|then|to|until|unless|or)\b)[^.;!?]){0,40}?"
+    r"\b((?:is|are|was|were|be|gets?|stays?|remains?)\s+(?:never|not)\b)"
+)
 _TABLE_WARNING = re.compile(r"(?i)\b(why not|avoid|risks?|dangers?|bad|don'?t|never|instead|unsafe|insecure|attacks?)\b")
 # "- [ ] No `| sh` from third-party hosts": a checklist line that forbids what it quotes.
 _LEADING_NO = re.compile(r"(?i)^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\[[ xX]\]\s+)?(?:\*\*)?no\b(?!\s+need)")
@@ -323,7 +326,8 @@ def _sentence_prefix(line: str, column: int) -> str:
         elif char in ")]":
             depth = max(0, depth - 1)
         elif char in ".!?;," and depth == 0 and prefix[index + 1 : index + 2] == " ":
-            if char != "," or prefix[index + 2 : index + 3].isalpha():
+            following = prefix[index + 2 : index + 3]
+            if char != "," or not following or following.isalpha():
                 cut = index
     return prefix[cut + 1 :] if cut >= 0 else prefix
 

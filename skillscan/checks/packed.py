@@ -179,13 +179,9 @@ def _segments(rule: Rule, skill: Skill, artifact: Artifact) -> list[Segment]:
     wanted = rule.applies_to.segments
     chosen = [s for s in artifact.segments if (s.kind in wanted if wanted else s.kind is not SegmentKind.CODE_FENCE)
               or s.kind is SegmentKind.WHOLE]
-    if SegmentKind.CODE_FENCE not in wanted and artifact.language == "markdown" and not artifact.is_virtual:
-        virtual = [a for a in skill.artifacts if a.parent == artifact.path]
-        for segment in artifact.segments:
-            if segment.kind is SegmentKind.CODE_FENCE and not any(
-                segment.span.start_line <= a.line_offset + 1 <= segment.span.end_line for a in virtual
-            ):
-                chosen.append(segment)
+    if SegmentKind.CODE_FENCE not in wanted:
+        # Fences no script artifact covers are `code_text` segments (see parse/__init__.py).
+        chosen += [s for s in artifact.segments if s.kind is SegmentKind.CODE_TEXT and s not in chosen]
     return chosen
 
 
