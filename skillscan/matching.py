@@ -92,7 +92,8 @@ def match_and_build(
             cache.store(skill, fresh.get(skill.root, set()), per_file.get(skill.root, []), secret_rules)
     findings: list[Finding] = []
     for skill in skills:
-        findings.extend(merge_duplicates(build_findings(matches.get(skill.root, []), by_id, skill)))
+        built = build_findings(matches.get(skill.root, []), by_id, skill)
+        findings.extend(merge_duplicates(drop_superseded(built, by_id)))
     return findings, skipped
 
 
@@ -125,6 +126,15 @@ def _allowed_destination(match: Match, rules: dict[str, Rule]) -> bool:
         return False
     evidence = " ".join([match.matched_text, match.note, *(r.snippet for r in match.related)])
     return all_urls_allowed(evidence, allowed)
+
+
+def drop_superseded(findings: list[Finding], rules: dict[str, Rule]) -> list[Finding]:
+    """One problem, one finding: a rule that `supersedes` another (an MCP server command that
+    downloads and runs code supersedes plain pipe-to-shell) removes that rule's finding at the
+    same line."""
+    replaced = {(str(f.location.path), f.location.line, old) for f in findings if f.rule_id in rules
+                for old in rules[f.rule_id].supersedes}
+    return [f for f in findings if (str(f.location.path), f.location.line, f.rule_id) not in replaced]
 
 
 def merge_duplicates(findings: list[Finding]) -> list[Finding]:

@@ -43,6 +43,7 @@ _REQUIRED = ("id", "slug", "title", "since", "severity", "confidence", "category
              "message", "docs")
 _ALLOWED = frozenset(_REQUIRED) | {
     "status", "tags", "applies_to", "examples", "aliases", "replaced_by", "context", "secret", "report",
+    "supersedes",
 }
 _DOC_FIELDS = ("why", "remediation", "known_problems")
 
@@ -98,6 +99,7 @@ class Rule:
     context_sensitive: bool = True  # False: severity is not adjusted by context (secrets, unicode)
     secret: bool = False  # the match (or its `secret` capture) is a secret value: always masked
     report: bool = True  # False: a capability fact used only by chain rules
+    supersedes: tuple[str, ...] = ()  # narrower rules whose finding at the same line this one replaces
     pack: str = field(default="", compare=False)
     source: str = field(default="", compare=False)  # the rule file, for error messages
 
@@ -162,6 +164,7 @@ def parse_rule(data: Any, source: str, pack: str) -> Rule:
         context_sensitive=_context(data.get("context", "sensitive"), where("context")),
         secret=bool(data.get("secret", False)),
         report=bool(data.get("report", True)),
+        supersedes=_strings(data.get("supersedes", ()), where("supersedes")),
         pack=pack,
         source=source,
     )
