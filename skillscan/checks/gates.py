@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from fnmatch import fnmatch
 
-from skillscan.model import Artifact, ArtifactKind, Match, Skill
+from skillscan.model import ArtifactKind, Match, Skill
 from skillscan.rules.schema import Rule
 from skillscan.textpos import LineIndex
 
@@ -32,7 +31,7 @@ def gated_sink(rule: Rule, skill: Skill) -> Iterator[Match]:
     after = int(rule.match.get("after_lines", 4))
     max_hits = int(rule.match.get("max_hits", 5))
     for artifact in skill.artifacts:
-        if artifact.kind is ArtifactKind.BINARY or not artifact.text or not _applies(rule, artifact):
+        if artifact.kind is ArtifactKind.BINARY or not artifact.text or not rule.applies_to.covers(artifact):
             continue
         index = LineIndex(artifact.text)
         lines = artifact.text.split("\n")
@@ -65,10 +64,3 @@ def gated_sink(rule: Rule, skill: Skill) -> Iterator[Match]:
 
 
 _COMMENT = re.compile(r"^\s*(?:#|//|--|;|/\*|\*|REM\b|::)", re.IGNORECASE)
-
-
-def _applies(rule: Rule, artifact: Artifact) -> bool:
-    scope = rule.applies_to
-    if not scope.accepts(artifact.kind, artifact.language):
-        return False
-    return not scope.paths or any(fnmatch(str(artifact.display_path), glob) for glob in scope.paths)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterator
-from fnmatch import fnmatch
 
 from skillscan.model import Artifact, ArtifactKind, Match, SegmentKind, Skill
 from skillscan.rules.schema import Rule
@@ -53,7 +52,7 @@ def public_ip_urls(rule: Rule, skill: Skill) -> Iterator[Match]:
     """URLs (and transfer commands) whose host is a literal public IP address."""
     transfer = rule.match.get("transfer")
     for artifact in skill.artifacts:
-        if artifact.kind is ArtifactKind.BINARY or not artifact.text or not _applies(rule, artifact):
+        if artifact.kind is ArtifactKind.BINARY or not artifact.text or not rule.applies_to.covers(artifact):
             continue
         if not any(c.isdigit() for c in artifact.text):
             continue
@@ -126,13 +125,6 @@ def is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_global and not address.is_multicast and str(address) not in _WELL_KNOWN
-
-
-def _applies(rule: Rule, artifact: Artifact) -> bool:
-    scope = rule.applies_to
-    if not scope.accepts(artifact.kind, artifact.language):
-        return False
-    return not scope.paths or any(fnmatch(str(artifact.display_path), glob) for glob in scope.paths)
 
 
 def _segments(rule: Rule, artifact: Artifact):  # type: ignore[no-untyped-def]

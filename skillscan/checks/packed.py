@@ -24,7 +24,6 @@ import re
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from fnmatch import fnmatch
 from pathlib import PurePosixPath
 
 from skillscan.model import Artifact, ArtifactKind, Match, Segment, SegmentKind, Skill, Span
@@ -77,7 +76,7 @@ def encoded_blobs(rule: Rule, skill: Skill) -> Iterator[Match]:
     wanted = str(rule.match.get("decoded", "any"))
     max_hits = int(rule.match.get("max_hits", 5))
     for artifact in skill.artifacts:
-        if artifact.kind is ArtifactKind.BINARY or not artifact.text or artifact.decoded_from or not _applies(rule, artifact):
+        if artifact.kind is ArtifactKind.BINARY or not artifact.text or artifact.decoded_from or not rule.applies_to.covers(artifact):
             continue  # decoded layers are already the decoding of a blob reported on their parent
         index = LineIndex(artifact.text)
         seen: set[int] = set()
@@ -166,22 +165,15 @@ def _magic(artifact: Artifact) -> str:
     return ""
 
 
-def _applies(rule: Rule, artifact: Artifact) -> bool:
-    scope = rule.applies_to
-    if not scope.accepts(artifact.kind, artifact.language):
-        return False
-    return not scope.paths or any(fnmatch(str(artifact.display_path), glob) for glob in scope.paths)
-
-
 def _segments(rule: Rule, skill: Skill, artifact: Artifact) -> list[Segment]:
     """Like the regex engine, plus Markdown fences that have no virtual script (untagged or
     unknown language): those are read as text, or nothing would ever look at them."""
-    wanted = rule.applies_to.segments
-    chosen = [s for s in artifact.segments if (s.kind in wanted if wanted else s.kind is not SegmentKind.CODE_FENCE)
-              or s.kind is SegmentKind.WHOLE]
-    if SegmentKind.CODE_FENCE not in wanted:
-        # Fences no script artifact covers are `code_text` segments (see parse/__init__.py).
-        chosen += [s for s in artifact.segments if s.kind is SegmentKind.CODE_TEXT and s not in chosen]
+    from skillscan.engines.regex import segments_in_scope
+
+    chosen = segments_in_scope(rule, artifact)
+    # Fences no script artifact covers are `code_text` segments (see parse/__init__.py): blobs
+    # there are read even by rules scoped to prose.
+    chosen += [s for s in artifact.segments if s.kind is SegmentKind.CODE_TEXT and s not in chosen]
     return chosen
 
 

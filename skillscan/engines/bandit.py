@@ -70,14 +70,13 @@ class BanditEngine:
             yield match
 
     def run_batch(self, prepared: Prepared, skills: Sequence[Skill], errors: list[ScanError]) -> Iterator[tuple[Skill, Match]]:
-        from skillscan.engines.regex import _applies
 
         rules = {rule.id: rule for group in prepared.values() for rule in group}
         with StagingDir("skillscan-bandit-") as staging:
             for skill in skills:
                 for artifact in skill.artifacts:
                     if (artifact.language == "python" and artifact.kind is ArtifactKind.SCRIPT and artifact.text
-                            and any(_applies(rule, artifact) for rule in rules.values())):
+                            and any(rule.applies_to.covers(artifact) for rule in rules.values())):
                         staging.add(skill, artifact)
             if not len(staging):
                 return
@@ -96,7 +95,7 @@ class BanditEngine:
                 if staged is None:
                     continue
                 for rule in prepared.get(issue.test_id, []):
-                    if _applies(rule, staged.artifact):
+                    if rule.applies_to.covers(staged.artifact):
                         yield staged.skill, _match(rule, staged.artifact, issue)
 
 

@@ -25,7 +25,6 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from fnmatch import fnmatch
 from functools import lru_cache
 from typing import Any, ClassVar
 
@@ -163,7 +162,7 @@ class RegexEngine:
         for artifact in skill.artifacts:
             if artifact.kind is ArtifactKind.BINARY or not artifact.text:
                 continue
-            applicable = [c for c in prepared if _applies(c.rule, artifact)]
+            applicable = [c for c in prepared if c.rule.applies_to.covers(artifact)]
             if not applicable:
                 continue
             # Prefilter on the normalised text too, so zero-width-split keywords still qualify.
@@ -173,13 +172,6 @@ class RegexEngine:
                 if compiled.keywords and not any(k in lowered for k in compiled.keywords):
                     continue
                 yield from _match_artifact(compiled, artifact, index)
-
-
-def _applies(rule: Rule, artifact: Artifact) -> bool:
-    scope = rule.applies_to
-    if not scope.accepts(artifact.kind, artifact.language):
-        return False
-    return not scope.paths or any(fnmatch(str(artifact.display_path), glob) for glob in scope.paths)
 
 
 def segments_in_scope(rule: Rule, artifact: Artifact) -> list[Segment]:

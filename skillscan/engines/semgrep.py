@@ -131,7 +131,6 @@ class SemgrepEngine:
             yield match
 
     def run_batch(self, prepared: _Prepared, skills: Sequence[Skill], errors: list[ScanError]) -> Iterator[tuple[Skill, Match]]:
-        from skillscan.engines.regex import _applies
 
         binary = find_semgrep()
         not_run = ", ".join(sorted(prepared.rules))
@@ -139,7 +138,7 @@ class SemgrepEngine:
             for skill in skills:
                 for artifact in skill.artifacts:
                     if (artifact.kind is ArtifactKind.SCRIPT and artifact.text and artifact.language in prepared.languages
-                            and any(_applies(rule, artifact) and _prefilter(rule, artifact.text)
+                            and any(rule.applies_to.covers(artifact) and _prefilter(rule, artifact.text)
                                     for rule in prepared.rules.values())):
                         staging.add(skill, artifact)
             if not len(staging):
@@ -158,7 +157,7 @@ class SemgrepEngine:
                 staged = staging.lookup(str(result.get("path", "")))
                 check_id = str(result.get("check_id", "")).rsplit(".", 1)[-1].split("--", 1)[0]
                 rule = prepared.rules.get(check_id)
-                if staged is not None and rule is not None and _applies(rule, staged.artifact):
+                if staged is not None and rule is not None and rule.applies_to.covers(staged.artifact):
                     yield staged.skill, _match(rule, staged.artifact, result, staging)
 
 

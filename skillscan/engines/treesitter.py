@@ -129,7 +129,7 @@ class TreeSitterEngine:
         for artifact in skill.artifacts:
             if artifact.kind is ArtifactKind.BINARY or not artifact.text or artifact.language is None:
                 continue
-            applicable = [p for p in prepared if artifact.language in p.languages and _applies(p.rule, artifact)]
+            applicable = [p for p in prepared if artifact.language in p.languages and p.rule.applies_to.covers(artifact)]
             if not applicable:
                 continue
             cache: dict[str, Any] = {}
@@ -207,9 +207,3 @@ def _match(rule: Rule, artifact: Artifact, hit: _Hit) -> Match:
         snippet = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
         related = (Location(artifact.display_path, line + artifact.line_offset, hit.related.start_col, snippet),)
     return Match(rule.id, artifact, hit.span, hit.text, dict(hit.captures), related, hit.note)
-
-
-def _applies(rule: Rule, artifact: Artifact) -> bool:
-    from skillscan.engines.regex import _applies as applies
-
-    return applies(rule, artifact)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from fnmatch import fnmatch
 from dataclasses import dataclass, field
 from typing import Any
 
 from skillscan.errors import RulePackError
-from skillscan.model import ArtifactKind, Confidence, SegmentKind, Severity
+from skillscan.model import Artifact, ArtifactKind, Confidence, SegmentKind, Severity
 
 # Category name → (ID code, THREATS.md category). The code is the middle part of a rule ID.
 CATEGORIES: Mapping[str, tuple[str, str]] = {
@@ -59,6 +60,12 @@ class AppliesTo:
         if kind not in self.artifacts:
             return False
         return not self.languages or (language or "") in self.languages
+
+    def covers(self, artifact: Artifact) -> bool:
+        """Whether a rule with this scope looks at the artifact at all (kind, language, path)."""
+        if not self.accepts(artifact.kind, artifact.language):
+            return False
+        return not self.paths or any(fnmatch(str(artifact.display_path), glob) for glob in self.paths)
 
 
 @dataclass(frozen=True)
