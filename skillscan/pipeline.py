@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skillscan import cache as cache_module
@@ -74,8 +74,6 @@ def _load_rules(options: ScanOptions) -> tuple[tuple[RulePackInfo, ...], list[Ru
 
 def with_dependencies(selected: Sequence[Rule], everything: Sequence[Rule]) -> list[Rule]:
     """Selected rules plus the fact rules their chains need, the latter marked not-reported."""
-    from dataclasses import replace
-
     from skillscan.engines.chain import required_ids
 
     chosen = {r.id for r in selected}
