@@ -1,3 +1,4 @@
 from skillscan.cli import main
 
-main()
+if __name__ == "__main__":  # worker processes (spawned) import this module again: run nothing then
+    main()

@@ -33,24 +33,30 @@ def default_dir() -> Path:
 
 
 def scan_key(pack_digests: Iterable[str], rules: Iterable[Any], engines: Iterable[str]) -> str:
-    """Everything a per-file result depends on: tool version, packs, the exact rules run (with
-    their config-adjusted match bodies) and which engines were available."""
-    rule_material = sorted((r.id, r.report, json.dumps(r.match, sort_keys=True, default=str)) for r in rules)
+    """Everything a cached result depends on: tool version, packs, the exact rules run as the
+    config adjusted them (match bodies, severities …: the whole rule) and which engines were
+    available."""
+    rule_material = sorted(repr(r) for r in rules)
     material = json.dumps([FORMAT, __version__, sorted(pack_digests), rule_material, sorted(engines)])
     return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+
+def read_entries(path: Path, section: str) -> dict[str, Any]:
+    """The `section` mapping of a cache file, or {} when it is missing, damaged or of another format."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        entries = data.get(section, {}) if data.get("format") == FORMAT else {}
+        return entries if isinstance(entries, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
 
 
 class ResultCache:
     def __init__(self, directory: Path, key: str) -> None:
         self.path = directory / f"results-{key}.json"
-        self.entries: dict[str, list[dict[str, Any]]] = {}
+        self.entries: dict[str, list[dict[str, Any]]] = read_entries(self.path, "files")
+        self.touched: set[str] = set()
         self.dirty = False
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            if data.get("format") == FORMAT:
-                self.entries = data.get("files", {})
-        except (OSError, ValueError, AttributeError):
-            self.entries = {}
 
     @staticmethod
     def file_key(path: PurePosixPath, sha256: str) -> str:
@@ -65,9 +71,10 @@ class ResultCache:
             records = self.entries.get(self.file_key(artifact.path, artifact.sha256))
             if records is None:
                 continue
-            rebound = [_match(r, by_path) for r in records]
+            rebound = [bind_match(r, by_path) for r in records]
             if any(m is None for m in rebound):
                 continue  # the parse changed shape (new version?): analyse again
+            self.touched.add(self.file_key(artifact.path, artifact.sha256))
             answered.add(artifact.path)
             matches.extend(m for m in rebound if m is not None)
         return answered, matches
@@ -82,25 +89,46 @@ class ResultCache:
             if match.rule_id in secret_rules:
                 wanted.discard(owner)
             elif owner in grouped:
-                grouped[owner].append(_record(match))
+                grouped[owner].append(match_record(match))
         grouped = {path: records for path, records in grouped.items() if path in wanted}
         shas = {a.path: a.sha256 for a in skill.real_files}
         for path, records in grouped.items():
             if path in shas:
-                self.entries[self.file_key(path, shas[path])] = records
+                key = self.file_key(path, shas[path])
+                self.entries[key] = records
+                self.touched.add(key)
                 self.dirty = True
 
     def save(self) -> None:
-        if not self.dirty:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".results-", suffix=".tmp")
+        if self.dirty:
+            write_json_atomically(self.path, {"format": FORMAT, "files": bounded(self.entries, self.touched)})
+
+
+MAX_ENTRIES = 50_000  # per cache file; past it, only what the last scan used or wrote is kept
+
+
+def bounded(entries: dict[str, Any], touched: set[str]) -> dict[str, Any]:
+    """`entries`, or only the `touched` ones once there are too many (entries for old content
+    are never looked up again, so the cache would otherwise grow with every change)."""
+    if len(entries) <= MAX_ENTRIES:
+        return entries
+    return {key: value for key, value in entries.items() if key in touched}
+
+
+def write_json_atomically(path: Path, data: Any) -> None:
+    """Write-then-rename, so a concurrent or interrupted scan never leaves a torn file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump({"format": FORMAT, "files": self.entries}, handle)
-        os.replace(temporary, self.path)
+            json.dump(data, handle, separators=(",", ":"))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
-def _record(match: Match) -> dict[str, Any]:
+def match_record(match: Match) -> dict[str, Any]:
     span = match.span
     record: dict[str, Any] = {
         "rule": match.rule_id, "artifact": str(match.artifact.path),
@@ -111,7 +139,7 @@ def _record(match: Match) -> dict[str, Any]:
     return record
 
 
-def _match(record: Any, by_path: dict[PurePosixPath, Any]) -> Match | None:
+def bind_match(record: Any, by_path: dict[PurePosixPath, Any]) -> Match | None:
     """A cached record rebound to this scan's artifact; None when it does not fit (then the file is
     analysed again — a damaged cache costs time, never correctness)."""
     try:

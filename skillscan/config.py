@@ -23,7 +23,8 @@ from skillscan.rules.schema import Rule
 
 ENV_VAR = "SKILLSCAN_CONFIG"
 FILE_NAMES = (".skillscan.toml", "pyproject.toml")  # the first found in a folder wins
-KEYS = ("select", "ignore", "fail-on", "min-severity", "min-confidence", "exclude", "rule-paths", "baseline", "rules")
+KEYS = ("select", "ignore", "fail-on", "fail-on-skipped", "min-severity", "min-confidence", "exclude", "rule-paths",
+        "baseline", "rules")
 RULE_KEYS = ("severity", "ignore", "options")
 # Match keys that define what a rule *is*; options tune a rule, they do not rewrite it.
 _STRUCTURAL = frozenset({"check", "any", "all", "not", "keywords", "requires", "pattern", "patterns"})
@@ -54,6 +55,7 @@ class Config:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     fail_on: Severity | None = None
+    fail_on_skipped: bool = False  # exit 1 when a file was skipped (as --fail-on-skipped)
     min_severity: Severity | None = None
     min_confidence: Confidence | None = None
     exclude: tuple[str, ...] = ()
@@ -153,6 +155,7 @@ def parse(data: Mapping[str, Any], path: Path | None, table: str = "[tool.skills
         select=_strings(data, "select", config.where),
         ignore=_strings(data, "ignore", config.where),
         fail_on=_level(Severity, data, "fail-on", config.where),
+        fail_on_skipped=_flag(data, "fail-on-skipped", config.where),
         min_severity=_level(Severity, data, "min-severity", config.where),
         min_confidence=_level(Confidence, data, "min-confidence", config.where),
         exclude=_strings(data, "exclude", config.where),
@@ -169,6 +172,13 @@ def _baseline(data: Mapping[str, Any], config: Config) -> Path | None:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{config.where('baseline')}: must be a path string")
     return config.root / value
+
+
+def _flag(data: Mapping[str, Any], key: str, where: Callable[[str], str]) -> bool:
+    value = data.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where(key)}: must be true or false")
+    return value
 
 
 def _strings(data: Mapping[str, Any], key: str, where: Callable[[str], str]) -> tuple[str, ...]:

@@ -2,14 +2,15 @@
 
 Per-file engines (regex, tree-sitter, bandit, semgrep) skip files the result cache answers;
 skill-level engines (checks, chains) always run on the merged matches. Engines that work in a
-subprocess (semgrep) run in a background thread, so their wait overlaps the in-process engines.
+subprocess (semgrep) run in a background thread, so their wait overlaps the in-process engines;
+with many skills, worker processes run the per-skill engines (see `parallel`) meanwhile.
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -17,8 +18,9 @@ from typing import Any
 
 from skillscan.allowhosts import all_urls_allowed
 from skillscan.build import build_findings
-from skillscan.cache import ResultCache
-from skillscan.engines import engines
+from skillscan import parallel
+from skillscan.cache import ResultCache, bind_match
+from skillscan.engines import Availability, availabilities, engines
 from skillscan.model import Finding, Match, ScanError, Skill
 from skillscan.rules.schema import Rule
 
@@ -32,89 +34,140 @@ def match_and_build(
     errors: list[ScanError],
     timings: dict[str, float] | None = None,
     cache: ResultCache | None = None,
+    states: Mapping[str, Availability] | None = None,
+    workers: int = 1,
 ) -> tuple[list[Finding], list[tuple[str, str]]]:
-    """Findings and skipped rules; `timings`, when given, receives seconds spent per engine."""
+    """Findings and skipped rules; `timings`, when given, receives seconds spent per engine;
+    `states` is the engines' availability when the caller already asked; `workers` > 1 lets
+    worker processes run the per-skill engines when there are enough skills."""
     by_id = {rule.id: rule for rule in rules}
     by_engine: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
         by_engine[rule.engine].append(rule)
-    matches: dict[Path, list[Match]] = defaultdict(list)
-    skipped: list[tuple[str, str]] = []
+    states = states if states is not None else availabilities(by_engine)
+    skipped = _unavailable(by_engine, states)
+    if not skills:  # every skill answered by the skill cache: nothing to prepare or run
+        return [], skipped
+    found = _Found({skill.root: skill for skill in skills})
     # Files the cache answers are left out of the per-file engines' view of each skill.
-    fresh: dict[Path, set[PurePosixPath]] = {}
-    todo = list(skills)
+    answered: dict[Path, set[PurePosixPath]] = {}
     if cache is not None:
-        todo = []
         for skill in skills:
-            answered, cached = cache.lookup(skill)
-            matches[skill.root].extend(cached)
-            fresh[skill.root] = {a.path for a in skill.real_files} - answered
-            todo.append(replace(skill, artifacts=tuple(a for a in skill.artifacts if a.display_path not in answered)))
-    per_file: dict[Path, list[Match]] = defaultdict(list)
+            answered[skill.root], cached = cache.lookup(skill)
+            found.cached[skill.root] = cached
+    todo = [_without(skill, answered.get(skill.root, set())) for skill in skills]
     # Fact-finding engines first, then the engines that combine their matches (chains).
-    order = sorted(by_engine, key=lambda name: (getattr(engines()[name], "needs_matches", False), name))
+    order = [name for name in sorted(by_engine, key=lambda n: (getattr(engines()[n], "needs_matches", False), n))
+             if states[name].available]
+    offloaded: list[str] = []
+    pool: parallel.Workers | None = None
+    if workers > 1 and len(skills) >= parallel.MIN_SKILLS:
+        offloaded = [name for name in order if parallel.offloadable(engines()[name])]
+        pool = parallel.Workers(min(workers, len(skills)), by_engine, offloaded)
+        pool.submit(skills, answered)
     background: list[tuple[str, Future[list[tuple[Skill, Match]]], float]] = []
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=1) as threads:
         for name in order:
             engine, engine_rules = engines()[name], by_engine[name]
-            availability = engine.availability()
-            if not availability.available:
-                skipped.extend((rule.id, f"engine {name!r} unavailable: {availability.reason}") for rule in engine_rules)
+            if name in offloaded:
                 continue
             if getattr(engine, "needs_matches", False):
-                _collect_background(background, matches, per_file, timings)
+                _collect_background(background, found, timings)
                 background = []
+                if pool is not None:
+                    found.add_worker_results(pool.results(), errors, timings)
+                    pool = None
             started = time.perf_counter()
             prepared = engine.prepare(engine_rules)
             targets = todo if name in PER_FILE_ENGINES else skills
-            found: list[tuple[Skill, Match]] = []
             if getattr(engine, "needs_matches", False):
                 for skill in skills:
-                    found.extend((skill, m) for m in engine.run_chains(prepared, skill, list(matches[skill.root]), errors))
+                    chained = engine.run_chains(prepared, skill, found.all(skill.root, order), errors)
+                    found.add(name, [(skill, m) for m in chained])
             elif (run_batch := getattr(engine, "run_batch", None)) is not None:
                 if getattr(engine, "subprocess", False):
-                    future = pool.submit(lambda e=engine, p=prepared, t=targets: list(e.run_batch(p, t, errors)))
+                    future = threads.submit(lambda e=engine, p=prepared, t=targets: list(e.run_batch(p, t, errors)))
                     background.append((name, future, started))
                     continue
-                found.extend(run_batch(prepared, targets, errors))
+                found.add(name, list(run_batch(prepared, targets, errors)))
             else:
-                for skill in targets:
-                    found.extend((skill, m) for m in engine.run(prepared, skill, errors))
-            _keep(name, found, matches, per_file)
+                found.add(name, [(skill, m) for skill in targets for m in engine.run(prepared, skill, errors)])
             if timings is not None:
                 timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
-        _collect_background(background, matches, per_file, timings)
-    for skill in skills:
-        matches[skill.root] = [m for m in matches[skill.root] if not _allowed_destination(m, by_id)]
+        _collect_background(background, found, timings)
+        if pool is not None:
+            found.add_worker_results(pool.results(), errors, timings)
+    matches = {skill.root: [m for m in found.all(skill.root, order) if not _allowed_destination(m, by_id)]
+               for skill in skills}
     if cache is not None:
         secret_rules = {r.id for r in rules if r.secret}
         for skill in skills:
-            cache.store(skill, fresh.get(skill.root, set()), per_file.get(skill.root, []), secret_rules)
+            fresh = {a.path for a in skill.real_files} - answered[skill.root]
+            cache.store(skill, fresh, found.per_file(skill.root), secret_rules)
     findings: list[Finding] = []
     for skill in skills:
-        built = build_findings(matches.get(skill.root, []), by_id, skill)
+        built = build_findings(matches[skill.root], by_id, skill)
         findings.extend(merge_duplicates(drop_superseded(built, by_id)))
     return findings, skipped
 
 
-def _keep(
-    name: str, found: list[tuple[Skill, Match]], matches: dict[Path, list[Match]], per_file: dict[Path, list[Match]]
-) -> None:
-    for skill, match in found:
-        matches[skill.root].append(match)
-        if name in PER_FILE_ENGINES:
-            per_file[skill.root].append(match)
+def _without(skill: Skill, answered: set[PurePosixPath]) -> Skill:
+    """The skill as the per-file engines see it: without the files the cache answered."""
+    if not answered:
+        return skill
+    return replace(skill, artifacts=tuple(a for a in skill.artifacts if a.display_path not in answered))
+
+
+class _Found:
+    """Matches per engine and skill, read back in one order whatever order engines finished in
+    (cached matches, then engines by name), so results do not depend on scheduling."""
+
+    def __init__(self, skills: dict[Path, Skill]) -> None:
+        self.skills = skills
+        self.cached: dict[Path, list[Match]] = {}
+        self.by_engine: dict[str, dict[Path, list[Match]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(self, name: str, pairs: Iterable[tuple[Skill, Match]]) -> None:
+        for skill, match in pairs:
+            self.by_engine[name][skill.root].append(match)
+
+    def add_worker_results(self, results: Iterable[parallel.WorkerResult], errors: list[ScanError],
+                           timings: dict[str, float] | None) -> None:
+        for found, worker_errors, worker_timings in results:
+            errors.extend(worker_errors)
+            for name, root, records in found:
+                skill = self.skills[Path(root)]
+                by_path = {a.path: a for a in skill.artifacts}
+                bound = [record if isinstance(record, Match) else bind_match(record, by_path) for record in records]
+                self.by_engine[name][skill.root].extend(m for m in bound if m is not None)
+            if timings is not None:
+                for name, seconds in worker_timings.items():
+                    timings[name] = timings.get(name, 0.0) + seconds
+
+    def all(self, root: Path, names: Sequence[str]) -> list[Match]:
+        return [*self.cached.get(root, []), *(m for name in names for m in self.by_engine[name].get(root, []))]
+
+    def per_file(self, root: Path) -> list[Match]:
+        """What this scan's per-file engines found (what the result cache may keep)."""
+        return [m for name in sorted(PER_FILE_ENGINES) for m in self.by_engine[name].get(root, [])]
+
+
+def _unavailable(by_engine: dict[str, list[Rule]], states: Mapping[str, Availability]) -> list[tuple[str, str]]:
+    """(rule id, why) for the rules whose engine cannot run here."""
+    skipped = []
+    for name, engine_rules in by_engine.items():
+        state = states[name]
+        if not state.available:
+            skipped.extend((rule.id, f"engine {name!r} unavailable: {state.reason}") for rule in engine_rules)
+    return skipped
 
 
 def _collect_background(
-    background: list[tuple[str, Any, float]],
-    matches: dict[Path, list[Match]],
-    per_file: dict[Path, list[Match]],
-    timings: dict[str, float] | None,
+    background: list[tuple[str, Any, float]], found: _Found, timings: dict[str, float] | None
 ) -> None:
     """Wait for subprocess engines (before chains need their facts, or at the end)."""
     for name, future, started in background:
-        _keep(name, future.result(), matches, per_file)
+        found.add(name, future.result())
         if timings is not None:
             timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
 

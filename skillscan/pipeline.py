@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skillscan import cache as cache_module
-from skillscan import suppress
+from skillscan import shard, suppress
 from skillscan.cache import ResultCache
-from skillscan.agentconfig import config_rules, config_skills
 from skillscan.baseline import Baseline
 from skillscan.config import Config, check_against, with_rule_settings
+from skillscan.engines import Availability, availabilities
 from skillscan.discovery import SkillRoot, discover_installed, discover_paths, skill_md
 from skillscan.load import load_skill
 from skillscan.matching import match_and_build
-from skillscan.model import RulePackInfo, ScanError, ScanResult
+from skillscan.checks import reads_filesystem
+from skillscan.model import Finding, RulePackInfo, ScanError, ScanResult, Skill
 from skillscan.parse import parse_skill
+from skillscan.skillcache import SkillCache, cacheable, skill_key
 from skillscan.rules import loader, selector
 from skillscan.rules.schema import Rule
 
@@ -35,6 +37,7 @@ class ScanOptions:
     no_ignores: bool = False  # disable every suppression layer (audits)
     honor_inline_ignores: bool = False  # trust inline directives in installed / third-party skills too
     cache: bool = True  # reuse per-file results of unchanged files (user cache dir)
+    shard: tuple[int, int] | None = None  # (K, N): only the skills of shard K of N (skillscan/shard.py)
 
 
 def discover(options: ScanOptions) -> list[SkillRoot]:
@@ -46,6 +49,8 @@ def partition(options: ScanOptions) -> tuple[list[SkillRoot], list[SkillRoot]]:
     the command line is always scanned; skills found by walking, or mapped from files (as
     pre-commit passes them), obey `exclude`."""
     roots = discover_paths(options.paths) if options.paths else discover_installed(options.home, options.project)
+    if options.shard is not None:  # not in this shard: not scanned, and not reported as excluded either
+        roots = shard.select(roots, options.paths, options.shard)
     named = _named_roots(options)
     kept = [r for r in roots if r.path in named or not options.config.excludes(r.path)]
     return kept, [r for r in roots if r not in kept]
@@ -87,23 +92,30 @@ def scan(
 ) -> ScanResult:
     packs, everything, rules = _load_rules(options)
     roots, excluded = partition(options)
+    states = availabilities()
+    caches = _open_caches(packs, rules, states) if options.cache else None
     named = _named_roots(options)
-    skills = []
-    for root in roots:
-        skill = parse_skill(load_skill(root.path, options.max_file_bytes), root.client, root.scope)
-        skills.append(skill if root.path in named else options.config.prune(skill))
-        if on_skill is not None:
-            on_skill(root.path)
+    prepared = [_prepare(root, root.path in named, options, caches) for root in _report_each(roots, on_skill)]
+    skills = [p.skill for p in prepared]
+    fresh = [p for p in prepared if p.findings is None]
     errors: list[ScanError] = []
-    cache = _open_cache(packs, rules) if options.cache else None
-    findings, skipped_rules = match_and_build(rules, skills, errors, timings, cache)
-    if cache is not None:
-        cache.save()
-    if not options.paths:  # the machine's own agent configs too, as pseudo-skills (see skillscan/agentconfig.py)
+    findings, skipped_rules = match_and_build(rules, [p.skill for p in fresh], errors, timings,
+                                              caches.files if caches else None, states)
+    answered = [p.skill for p in prepared if p.findings is not None]
+    if answered:  # checks of file-system state (modes, owners, git index) are never cached
+        findings += match_and_build([r for r in rules if reads_filesystem(r)], answered, errors, timings, states=states)[0]
+        findings += [f for p in prepared for f in p.findings or ()]
+    if caches is not None:
+        caches.remember(fresh, findings, rules, errors)
+    # The machine's own agent configs too, as pseudo-skills (see skillscan/agentconfig.py); in shard 1 only.
+    if not options.paths and shard.runs_agent_configs(options.shard):
+        from skillscan.agentconfig import config_rules, config_skills
+
         configs = [options.config.prune(c) for c in config_skills(
             options.home, options.project, [r.path for r in (*roots, *excluded)], options.max_file_bytes)]
-        findings += match_and_build(config_rules(rules), configs, errors, timings)[0]
+        findings += match_and_build(config_rules(rules), configs, errors, timings, states=states)[0]
         skills += configs
+    findings = _in_report_order(findings, skills)
     policy = suppress.Policy(options.no_ignores, options.honor_inline_ignores, options.project)
     findings = suppress.apply(findings, options.config, options.baseline, policy=policy,
                               rules_ran=rules, all_rules=everything)
@@ -111,12 +123,71 @@ def scan(
                       tuple(r for r in rules if r.report), tuple(r.path for r in excluded))
 
 
-def _open_cache(packs: Sequence[RulePackInfo], rules: Sequence[Rule]) -> ResultCache | None:
-    from skillscan.engines import engines
+def _report_each(roots: Sequence[SkillRoot], on_skill: Callable[[Path], None] | None) -> Iterator[SkillRoot]:
+    for root in roots:
+        yield root
+        if on_skill is not None:
+            on_skill(root.path)
 
+
+@dataclass(frozen=True)
+class _Prepared:
+    """A skill ready for matching (`findings` None), or answered whole by the skill cache."""
+
+    skill: Skill
+    key: str = ""
+    findings: list[Finding] | None = None
+
+
+def _prepare(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | None) -> _Prepared:
+    loaded = load_skill(root.path, options.max_file_bytes)
+    # A skill folder named on the command line is scanned whole; others obey the config's `exclude`.
+    pruned = not named and bool(options.config.exclude)
+    key = ""
+    if caches is not None:
+        pruned_by = [str(options.config.root), *options.config.exclude] if pruned else []
+        key = skill_key(loaded, root.client, root.scope, pruned_by)
+        if (hit := caches.skills.lookup(key)) is not None:
+            return _Prepared(hit[0], key, hit[1])
+    skill = parse_skill(loaded, root.client, root.scope)
+    return _Prepared(options.config.prune(skill) if pruned else skill, key)
+
+
+def _in_report_order(findings: Sequence[Finding], skills: Sequence[Skill]) -> list[Finding]:
+    """Skills in scan order, then place in the file: the same whether results came from the
+    cache or not."""
+    rank = {skill.root: index for index, skill in enumerate(skills)}
+    return sorted(findings, key=lambda f: (rank.get(f.skill.root, len(rank)), str(f.location.path),
+                                           f.location.line, f.location.column, f.rule_id))
+
+
+@dataclass
+class _Caches:
+    files: ResultCache
+    skills: SkillCache
+
+    def remember(self, fresh: Sequence[_Prepared], findings: Sequence[Finding], rules: Sequence[Rule],
+                 errors: Sequence[ScanError]) -> None:
+        self.files.save()
+        if errors:  # a failed check or engine may have missed something: do not make it permanent
+            return
+        secret_rules = {r.id for r in rules if r.secret}
+        uncached = {r.id for r in rules if reads_filesystem(r)}
+        by_root: dict[Path, list[Finding]] = {}
+        for finding in findings:
+            by_root.setdefault(finding.skill.root, []).append(finding)
+        for prepared in fresh:
+            found = by_root.get(prepared.skill.root, [])
+            if cacheable(prepared.skill, found, secret_rules):
+                self.skills.store(prepared.key, prepared.skill, found, uncached)
+        self.skills.save()
+
+
+def _open_caches(packs: Sequence[RulePackInfo], rules: Sequence[Rule], states: Mapping[str, Availability]) -> _Caches | None:
     try:
         directory = cache_module.default_dir()
     except Exception:  # no usable cache dir (read-only home …): scan without one
         return None
-    available = [name for name, engine in engines().items() if engine.availability().available]
-    return cache_module.ResultCache(directory, cache_module.scan_key([p.digest for p in packs], rules, available))
+    available = [name for name, state in states.items() if state.available]
+    key = cache_module.scan_key([p.digest for p in packs], rules, available)
+    return _Caches(ResultCache(directory, key), SkillCache(directory, key))

@@ -196,13 +196,18 @@ def _candidates(
         if artifact.kind is ArtifactKind.BINARY or not artifact.text:
             continue
         if artifact.language == "markdown" and not artifact.is_virtual:
+            # One pass over the whole text per pattern first: most documents hold none of them.
+            tiers = [(tier, [p for p in patterns if _may_match(p, artifact.text)])
+                     for tier, patterns in ((False, removal), (True, weak))]
+            if not any(present for _, present in tiers):
+                continue
             lines = artifact.text.split("\n")
             segments = list(artifact.segments)
             for position, segment in enumerate(segments):
                 if segment.kind not in _PROSE:
                     continue
                 step = ""
-                for tier, patterns in ((False, removal), (True, weak)):
+                for tier, patterns in tiers:
                     for pattern in patterns:
                         for found in pattern.finditer(segment.text):
                             sentence = _sentence(lines, segment, found.start(), found.end())
@@ -213,6 +218,12 @@ def _candidates(
             for pattern in code_removal:
                 for found in pattern.finditer(artifact.text):
                     yield _Candidate(artifact, found.start(), found.end(), found.group(0))
+
+
+def _may_match(pattern: Any, text: str) -> bool:
+    """Whether `pattern` can match in some segment of `text` (anchored ones may match only there)."""
+    source = pattern.pattern
+    return any(anchor in source for anchor in ("^", "$", "\\A", "\\z")) or bool(pattern.search(text))
 
 
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)|\n\s*\n")

@@ -19,6 +19,20 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"skillscan {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", "-V", is_eager=True, callback=_print_version,
+                                 help="Print the version and exit (`skillscan version` also lists packs and engines)."),
+) -> None:
+    """Scan the AI-agent skills installed on this machine and say, with evidence, which can hurt you."""
+
+
 from skillscan.cli import discover, rules, scan, version  # noqa: E402 - after `app` exists
 
 app.command("scan", epilog=scan.EPILOG)(scan.scan_command)
@@ -37,6 +51,9 @@ app.command("approve")(integrity.approve_command)
 app.command("watch")(integrity.watch_command)
 app.command("restore")(integrity.restore_command)
 app.command("quarantine")(integrity.quarantine_command)
+from skillscan.cli import merge as merge_cli  # noqa: E402 - sharded scans (issue 7)
+
+app.command("merge", epilog=merge_cli.EPILOG)(merge_cli.merge_command)
 
 
 def main() -> None:
@@ -53,10 +70,9 @@ def main() -> None:
     except typer.Abort:
         sys.exit(2)
     except Exception as error:  # click usage errors and anything unexpected: exit 2, never a traceback
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
+        show = getattr(error, "show", None)
+        if isinstance(error, typer.TyperException) and callable(show):  # typer's own click: usage errors
+            show()
             sys.exit(2)
         typer.echo(f"skillscan: internal error: {type(error).__name__}: {error}", err=True)
         sys.exit(2)

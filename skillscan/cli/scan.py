@@ -5,12 +5,17 @@ from __future__ import annotations
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from skillscan.cli.options import NO_COLOR, OUTPUT, RULES_DIRS, SeverityName, use_color, write_output
 from skillscan.cli.options import CONFIG, ConfidenceName, fail_on_severity, scan_options
 from skillscan.report import Format
+
+if TYPE_CHECKING:
+    from skillscan.config import Config
+    from skillscan.model import ScanResult, Skill, SkippedFile
 
 EPILOG = """Examples:
 
@@ -19,6 +24,8 @@ EPILOG = """Examples:
   skillscan scan ./skills/my-skill    # one skill (or a folder of skills)
 
   skillscan scan --format json -o report.json --fail-on medium
+
+  skillscan scan skills --shard 2/4 --format sarif -o shard-2.sarif   # then `skillscan merge`
 """
 
 
@@ -47,6 +54,12 @@ def scan_command(
     stats: bool = typer.Option(False, "--stats", help="Print the time spent in each engine to stderr."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Analyse every file again (ignore and do not update the "
                                   "per-file result cache in the user cache dir; SKILLSCAN_CACHE_DIR moves it)."),
+    shard: str | None = typer.Option(None, "--shard", metavar="K/N", help="Scan only shard K of N (1 <= K <= N): a "
+                                     "stable split of the skills for a CI matrix; combine the reports with `skillscan merge`."),
+    fail_on_skipped: bool | None = typer.Option(None, "--fail-on-skipped/--no-fail-on-skipped",
+                                                show_default="the config's fail-on-skipped, else off",
+                                                help="Exit 1 when any file was skipped (binary, too large, symlink "
+                                                "out of the skill, unreadable …), even without findings."),
 ) -> None:
     """Scan skills for exfiltration, secrets, hidden execution, hidden instructions and more."""
     from skillscan.pipeline import discover, scan
@@ -57,6 +70,10 @@ def scan_command(
                            min_severity=min_severity, min_confidence=min_confidence)
     if no_cache:
         options = replace(options, cache=False)
+    if shard is not None:
+        from skillscan import shard as sharding
+
+        options = replace(options, shard=sharding.parse(shard))
     progress = None
     if not quiet and sys.stderr.isatty():
         count = len(discover(options))
@@ -74,8 +91,40 @@ def scan_command(
         _print_stats(timings, len(result.skills))
     if not result.skills and not quiet:
         typer.echo("skillscan: no skills found" + ("" if paths else " in the known client folders (see `skillscan discover`)")
+                   + (f" in shard {options.shard[0]}/{options.shard[1]}" if options.shard else "")
                    + (f" ({len(result.excluded)} excluded by {options.config.path})" if result.excluded else ""), err=True)
-    raise typer.Exit(0 if exit_zero else exit_code(result, severity))
+    code = exit_code(result, severity)
+    if fail_on_skipped if fail_on_skipped is not None else options.config.fail_on_skipped:
+        skipped = skipped_files(result, options.config)
+        if skipped:
+            typer.echo(f"skillscan: {_skipped_note(skipped)} (--fail-on-skipped"
+                       + ("; exit 0 because of --exit-zero)" if exit_zero else ")"), err=True)
+            code = 1
+    raise typer.Exit(0 if exit_zero else code)
+
+
+# Omissions that were asked for, or that lose nothing: files the config excludes, archives whose
+# members were scanned, and version-control metadata folders (a git-cloned skill has a .git).
+_DELIBERATE = frozenset({"excluded", "archive"})
+_VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+
+
+def skipped_files(result: ScanResult, config: Config) -> list[tuple[Skill, SkippedFile]]:
+    """The files `--fail-on-skipped` counts: every skipped file but the deliberate omissions."""
+    return [(skill, s) for skill in result.skills for s in skill.skipped
+            if s.reason not in _DELIBERATE and not (s.reason == "ignored-dir" and s.detail in _VCS_DIRS)
+            and not config.excludes(skill.root / s.path)]
+
+
+def _skipped_note(skipped: list[tuple[Skill, SkippedFile]], shown: int = 5) -> str:
+    listed = ", ".join(_printable(f"{skill.name}/{s.path} ({s.reason})") for skill, s in skipped[:shown])
+    more = f", and {len(skipped) - shown} more" if len(skipped) > shown else ""
+    return f"{len(skipped)} file{'s' if len(skipped) != 1 else ''} skipped: {listed}{more}"
+
+
+def _printable(text: str) -> str:
+    """Skill names and file names are hostile: no control or bidi character reaches the terminal raw."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
 
 
 def _print_stats(timings: dict[str, float], skills: int) -> None:

@@ -5,7 +5,7 @@ The registry is a literal dict on purpose: every built-in engine is visible here
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
@@ -62,6 +62,12 @@ def engines() -> dict[str, Engine]:
     if _ENGINES is None:
         _ENGINES = _registry()
     return _ENGINES
+
+
+def availabilities(names: Iterable[str] | None = None) -> dict[str, Availability]:
+    """Whether each engine (default: all) can run here. A scan asks once and passes the answer
+    on: asking may start a program."""
+    return {name: engines()[name].availability() for name in (engines() if names is None else names)}
 
 
 def get_engine(name: str, source: str = "") -> Engine:

@@ -113,8 +113,8 @@ class RegexEngine:
     def validate(self, rule: Rule) -> None:
         self._compile(rule)
 
-    def prepare(self, rules: Sequence[Rule]) -> list[_Compiled]:
-        return [self._compile(rule) for rule in rules]
+    def prepare(self, rules: Sequence[Rule]) -> _Prepared:
+        return _Prepared([self._compile(rule) for rule in rules])
 
     def _compile(self, rule: Rule) -> _Compiled:
         body = rule.match
@@ -158,20 +158,41 @@ class RegexEngine:
             raw=bool(body.get("raw", False)),
         )
 
-    def run(self, prepared: list[_Compiled], skill: Skill, errors: list[ScanError]) -> Iterator[Match]:
+    def run(self, prepared: _Prepared, skill: Skill, errors: list[ScanError]) -> Iterator[Match]:
         for artifact in skill.artifacts:
             if artifact.kind is ArtifactKind.BINARY or not artifact.text:
                 continue
-            applicable = [c for c in prepared if c.rule.applies_to.covers(artifact)]
+            applicable = [c for c in prepared.rules if c.rule.applies_to.covers(artifact)]
             if not applicable:
                 continue
             # Prefilter on the normalised text too, so zero-width-split keywords still qualify.
             lowered = artifact.text.lower() + "\n" + view(artifact.text, artifact.language).text.lower()
+            present = prepared.keywords_in(lowered)
             index = LineIndex(artifact.text)
             for compiled in applicable:
-                if compiled.keywords and not any(k in lowered for k in compiled.keywords):
+                if compiled.keywords and present.isdisjoint(compiled.keywords):
                     continue
                 yield from _match_artifact(compiled, artifact, index)
+
+
+class _Prepared:
+    """The compiled rules, and one automaton for every rule's keywords: a text is searched once
+    for all of them instead of once per keyword per rule."""
+
+    def __init__(self, rules: list[_Compiled]) -> None:
+        import re2
+
+        self.rules = rules
+        self.words = sorted({k for c in rules for k in c.keywords})
+        self.automaton = re2.Set.SearchSet(re2.Options())
+        for word in self.words:
+            self.automaton.Add(re2.escape(word))
+        self.automaton.Compile()
+
+    def keywords_in(self, lowered: str) -> set[str]:
+        if not self.words:
+            return set()
+        return {self.words[i] for i in self.automaton.Match(lowered) or ()}  # None when nothing matched
 
 
 def segments_in_scope(rule: Rule, artifact: Artifact) -> list[Segment]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -66,6 +67,7 @@ def split(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+@lru_cache(maxsize=64)  # the parse stage and three manifest checks read the same SKILL.md
 def parse(text: str) -> Frontmatter:
     parts = split(text)
     if parts is None:
