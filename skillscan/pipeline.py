@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from skillscan import cache as cache_module
-from skillscan import shard, suppress
+from skillscan import parallel, shard, suppress
 from skillscan.cache import ResultCache
 from skillscan.baseline import Baseline
 from skillscan.config import Config, check_against, with_rule_settings
@@ -37,6 +37,7 @@ class ScanOptions:
     no_ignores: bool = False  # disable every suppression layer (audits)
     honor_inline_ignores: bool = False  # trust inline directives in installed / third-party skills too
     cache: bool = True  # reuse per-file results of unchanged files (user cache dir)
+    jobs: int = 0  # worker processes for big scans; 0: one per CPU, 1: none
     shard: tuple[int, int] | None = None  # (K, N): only the skills of shard K of N (skillscan/shard.py)
 
 
@@ -100,7 +101,8 @@ def scan(
     fresh = [p for p in prepared if p.findings is None]
     errors: list[ScanError] = []
     findings, skipped_rules = match_and_build(rules, [p.skill for p in fresh], errors, timings,
-                                              caches.files if caches else None, states)
+                                              caches.files if caches else None, states,
+                                              workers=options.jobs or parallel.default_workers())
     answered = [p.skill for p in prepared if p.findings is not None]
     if answered:  # checks of file-system state (modes, owners, git index) are never cached
         findings += match_and_build([r for r in rules if reads_filesystem(r)], answered, errors, timings, states=states)[0]

@@ -52,6 +52,8 @@ def scan_command(
     honor_inline_ignores: bool = typer.Option(False, "--honor-inline-ignores", help="Also honour `skillscan: ignore[…]` "
                                               "comments in installed and third-party skills (off: their author is untrusted)."),
     stats: bool = typer.Option(False, "--stats", help="Print the time spent in each engine to stderr."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes for scans of many skills "
+                             "(0: one per CPU; 1: scan in this process only)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Analyse every file again (ignore and do not update the "
                                   "per-file result cache in the user cache dir; SKILLSCAN_CACHE_DIR moves it)."),
     shard: str | None = typer.Option(None, "--shard", metavar="K/N", help="Scan only shard K of N (1 <= K <= N): a "
@@ -68,8 +70,7 @@ def scan_command(
     options = scan_options(paths, rules_dirs, select, ignore, config_file, baseline_file=baseline_file,
                            no_ignores=no_ignores, honor_inline_ignores=honor_inline_ignores,
                            min_severity=min_severity, min_confidence=min_confidence)
-    if no_cache:
-        options = replace(options, cache=False)
+    options = replace(options, cache=not no_cache, jobs=jobs)
     if shard is not None:
         from skillscan import shard as sharding
 
