@@ -145,3 +145,16 @@ def test_worker_processes_find_exactly_what_one_process_finds(core_rules) -> Non
     assert key(parallel_found) == key(serial)
     assert len(serial) > 50
     assert {"regex", "check", "treesitter"} <= set(timings)
+
+
+def test_the_scan_key_is_the_same_in_every_process() -> None:
+    """Sets inside rules iterate in a different order per process (hash randomisation); a key
+    built from them naively would miss the cache on every run."""
+    import subprocess
+    import sys
+
+    program = ("from skillscan.rules.loader import load_packs\nfrom skillscan.cache import scan_key\n"
+               "print(scan_key(['d'], [r for p in load_packs() for r in p.rules], ['regex']))")
+    keys = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3)}
+    assert len(keys) == 1
