@@ -12,13 +12,11 @@ cached at all (it is analysed again next time — such files are rare).
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -35,30 +33,13 @@ def default_dir() -> Path:
 
 
 def scan_key(pack_digests: Iterable[str], rules: Iterable[Any], engines: Iterable[str]) -> str:
-    """Everything a cached result depends on: tool version, packs, the exact rules run as the
-    config adjusted them (match bodies, severities …: the whole rule) and which engines were
-    available."""
-    rule_material = sorted(json.dumps(_stable(r), sort_keys=True) for r in rules)
+    """Everything a cached result depends on: tool version, packs (their digests cover every rule
+    file), the rules run and what the config changed in them (severity, match options), and which
+    engines were available. Only plain JSON goes in: a set's order changes from process to process."""
+    rule_material = sorted(
+        (r.id, r.report, r.severity.name, json.dumps(r.match, sort_keys=True, default=str)) for r in rules)
     material = json.dumps([FORMAT, __version__, sorted(pack_digests), rule_material, sorted(engines)])
     return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-def _stable(value: Any) -> Any:
-    """`value` as JSON-able data that is the same in every process (sets sorted: their iteration
-    order changes with hash randomisation)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _stable(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, enum.Enum):
-        return _stable(value.value)
-    if isinstance(value, Mapping):
-        return {str(k): _stable(v) for k, v in value.items()}
-    if isinstance(value, (set, frozenset)):
-        return sorted((_stable(v) for v in value), key=lambda v: json.dumps(v, sort_keys=True))
-    if isinstance(value, (list, tuple)):
-        return [_stable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float, bool)):
-        return value
-    return str(value)
 
 
 def read_entries(path: Path, section: str) -> dict[str, Any]:

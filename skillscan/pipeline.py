@@ -54,7 +54,8 @@ def partition(options: ScanOptions) -> tuple[list[SkillRoot], list[SkillRoot]]:
         roots = shard.select(roots, options.paths, options.shard)
     named = _named_roots(options)
     kept = [r for r in roots if r.path in named or not options.config.excludes(r.path)]
-    return kept, [r for r in roots if r not in kept]
+    chosen = {id(r) for r in kept}
+    return kept, [r for r in roots if id(r) not in chosen]
 
 
 def _named_roots(options: ScanOptions) -> set[Path]:

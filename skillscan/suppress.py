@@ -46,7 +46,8 @@ def apply(findings: Sequence[Finding], config: Config, baseline: baseline_mod.Ba
     candidates = [f for f in findings if f.rule_id == UNUSED_SUPPRESSION]
     if policy.no_ignores:
         return _thresholds(result, config)
-    trusted = _directives({f.skill.root: f.skill for f in findings if policy.trusts(f.skill)}.values())
+    skills = {f.skill.root: f.skill for f in findings}  # one trust decision per skill, not per finding
+    trusted = _directives(skill for skill in skills.values() if policy.trusts(skill))
     used = _apply_inline(result, trusted)
     result.extend(_unused(candidates, trusted, used, rules_ran, all_rules))
     for index, finding in enumerate(result):
