@@ -1,18 +1,21 @@
 """Benchmark: scanning a synthetic corpus of N skills, cold and warm, against the cost of simply
 reading every file (the floor).
 
-    python bench/scan_bench.py [--skills 1000] [--seed 7]
+    python bench/scan_bench.py [--skills 1000] [--seed 7] [--jobs 0]
 
 The corpus is generated in a temp dir: a realistic mix of SKILL.md sizes with prose, headings,
 code fences, links and comments, plus bundled Python / shell / JS scripts and a reference doc
 in some skills; a few skills carry a planted finding. Figures printed (one run each):
 
   floor   read every file once (open + read + sha256), the I/O any scanner must do
-  cold    `skillscan scan` with an empty result cache
-  warm    the same scan again (every file answered by the per-file cache)
+  cold    `skillscan scan` with an empty result cache, every engine on
+  warm    the same scan again (every skill answered by the skill cache)
   one     one skill, warm cache
-and files/s, MB/s, per-engine time (cold) and the peak RSS of the scanning process.
+and files/s, MB/s, per-engine time (cold; CPU seconds summed over worker processes) and the peak
+memory of the scan: the largest sum of resident memory over the scanning process and its
+workers, sampled every 20 ms (Linux /proc; elsewhere the largest single process).
 """
+
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -84,19 +88,49 @@ def floor(root: Path) -> tuple[float, int, int]:
 
 
 def run_scan(args: list[str], env: dict[str, str]) -> tuple[float, dict, str, int]:
-    """(wall seconds, JSON report, stderr, peak RSS in KB of the child)."""
+    """(wall seconds, JSON report, stderr, peak memory in KB of the scan and its workers)."""
     started = time.perf_counter()
-    process = subprocess.run([sys.executable, "-m", "skillscan", "scan", "--format", "json", "--quiet", *args],
-                             capture_output=True, text=True, env=env)
+    process = subprocess.Popen([sys.executable, "-m", "skillscan", "scan", "--format", "json", "--quiet", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    peak = [0]
+    sampler = threading.Thread(target=_sample_memory, args=(process, peak), daemon=True)
+    sampler.start()
+    out, err = process.communicate()
     wall = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, json.loads(process.stdout or "{}"), process.stderr, peak
+    sampler.join()
+    largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, json.loads(out or "{}"), err, max(peak[0], largest_child)
+
+
+def _sample_memory(process: subprocess.Popen, peak: list[int]) -> None:
+    """Largest total RSS (KB) of `process` and its children while it runs."""
+    while process.poll() is None:
+        peak[0] = max(peak[0], _tree_rss(process.pid))
+        time.sleep(0.02)
+
+
+def _tree_rss(pid: int) -> int:
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            status = (proc / str(current) / "status").read_text()
+            children = (proc / str(current) / "task" / str(current) / "children").read_text().split()
+        except OSError:
+            continue
+        total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+        todo.extend(int(child) for child in children)
+    return total
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--jobs", type=int, default=0, help="passed to `skillscan scan --jobs` (0: one per CPU)")
     options = parser.parse_args()
     rng = random.Random(options.seed)
     with tempfile.TemporaryDirectory(prefix="skillscan-bench-") as temporary:
@@ -104,22 +138,23 @@ def main() -> None:
         for number in range(options.skills):
             make_skill(root / f"skill-{number:05d}", number, rng)
         env = {**os.environ, "SKILLSCAN_CACHE_DIR": str(Path(temporary) / "cache")}
+        jobs = ["--jobs", str(options.jobs)]
         floor_seconds, files, size = floor(root)
-        cold, report, stderr, peak = run_scan([str(root), "--stats"], env)
-        warm, warm_report, _, _ = run_scan([str(root)], env)
-        one, _, _, _ = run_scan([str(root / "skill-00001")], env)
-        same = sorted(f["fingerprint"] for f in report.get("findings", [])) == sorted(
-            f["fingerprint"] for f in warm_report.get("findings", []))
+        cold, report, stderr, peak = run_scan([str(root), "--stats", *jobs], env)
+        warm, warm_report, _, warm_peak = run_scan([str(root), *jobs], env)
+        one, _, _, _ = run_scan([str(root / "skill-00001"), *jobs], env)
+        same = json.dumps(report.get("findings"), sort_keys=True) == json.dumps(warm_report.get("findings"), sort_keys=True)
         megabytes = size / 1e6
         print(f"corpus: {options.skills} skills, {files} files, {megabytes:.1f} MB "
-              f"({report.get('summary', {}).get('findings', '?')} findings)")
+              f"({report.get('summary', {}).get('findings', '?')} findings); {os.cpu_count()} CPUs")
         print(f"floor (read + hash every file): {floor_seconds:.2f} s")
         print(f"cold scan:  {cold:.2f} s  ({files / cold:.0f} files/s, {megabytes / cold:.2f} MB/s, "
               f"{cold / floor_seconds:.0f}x the floor)")
-        print(f"warm scan:  {warm:.2f} s  ({cold / warm:.1f}x faster than cold; same findings: {same})")
+        print(f"warm scan:  {warm:.2f} s  ({cold / warm:.1f}x faster than cold, {warm / floor_seconds:.1f}x the floor; "
+              f"same findings: {same})")
         print(f"one skill, warm: {one:.2f} s")
-        print(f"peak RSS of the scanning processes: {peak / 1024:.0f} MB")
-        print("engine time (cold):")
+        print(f"peak memory (scan + workers): cold {peak / 1024:.0f} MB, warm {warm_peak / 1024:.0f} MB")
+        print("engine time (cold, CPU seconds summed over processes):")
         print("\n".join("  " + line for line in stderr.strip().splitlines() if line.strip() and "timings" not in line))
 
 

@@ -13,7 +13,7 @@ from skillscan.baseline import Baseline
 from skillscan.config import Config, check_against, with_rule_settings
 from skillscan.engines import Availability, availabilities
 from skillscan.discovery import SkillRoot, discover_installed, discover_paths, skill_md
-from skillscan.load import load_skill
+from skillscan.load import LoadedSkill, load_skill
 from skillscan.matching import match_and_build
 from skillscan.checks import reads_filesystem
 from skillscan.model import Finding, RulePackInfo, ScanError, ScanResult, Skill
@@ -148,12 +148,19 @@ def _prepare(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches
     pruned = not named and bool(options.config.exclude)
     key = ""
     if caches is not None:
-        pruned_by = [str(options.config.root), *options.config.exclude] if pruned else []
-        key = skill_key(loaded, root.client, root.scope, pruned_by)
+        key = skill_key(loaded, root.client, root.scope, _excluded_files(loaded, options.config) if pruned else [])
         if (hit := caches.skills.lookup(key)) is not None:
             return _Prepared(hit[0], key, hit[1])
     skill = parse_skill(loaded, root.client, root.scope)
     return _Prepared(options.config.prune(skill) if pruned else skill, key)
+
+
+def _excluded_files(loaded: LoadedSkill, config: Config) -> list[str]:
+    """The files the config's `exclude` takes out of this skill (an archive member goes with its
+    archive): what pruning changes, so the skill cache key does not depend on how it was named."""
+    root = loaded.root
+    return [str(f.path) for f in loaded.files
+            if config.excludes(root / str(f.path)) or config.excludes(root / str(f.path).split("!", 1)[0])]
 
 
 def _in_report_order(findings: Sequence[Finding], skills: Sequence[Skill]) -> list[Finding]:

@@ -1,7 +1,7 @@
 """Per-skill result cache: a skill whose every byte is unchanged is not parsed or matched again.
 
 Key: the scan key (tool version, packs, rules, engines — see `cache.scan_key`) + the skill's
-identity (root, client, scope, whether the config's `exclude` applies) + what loading it found
+identity (root, client, scope, the files the config's `exclude` takes out) + what loading it found
 (every file's path, SHA-256 and mode, every skipped entry, every symlink). Value: the findings
 built for it and the file accounting the reports need; the skill's text is not kept.
 
@@ -38,9 +38,9 @@ from skillscan.model import (
 )
 
 
-def skill_key(loaded: LoadedSkill, client: str, scope: str, pruned_by: Sequence[str]) -> str:
+def skill_key(loaded: LoadedSkill, client: str, scope: str, excluded: Sequence[str]) -> str:
     material = [
-        str(loaded.root), client, scope, list(pruned_by),
+        str(loaded.root), client, scope, list(excluded),
         [[str(f.path), f.sha256, f.mode, f.magic] for f in loaded.files],
         [[str(s.path), s.reason, s.detail] for s in loaded.skipped],
         [[str(link), target] for link, target in loaded.symlinks],

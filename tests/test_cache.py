@@ -158,3 +158,13 @@ def test_the_scan_key_is_the_same_in_every_process() -> None:
     keys = {subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3)}
     assert len(keys) == 1
+
+
+def test_a_skill_named_alone_reuses_what_its_folder_scan_cached(skills: Path, cache_dir: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pre-commit case: the whole folder was scanned before, now one skill is named."""
+    _report(skills)
+    parsed = _count_parses(monkeypatch)
+    one = sorted(skills.iterdir())[2]
+    assert json.loads(_report(one))["findings"] == json.loads(_report(one, cache=False))["findings"]
+    assert parsed == [one], "only the uncached scan parsed it"
