@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from skillscan import matching, parallel, pipeline
+from skillscan.config import Config
 from skillscan.discovery import discover_paths
 from skillscan.load import load_skill
 from skillscan.model import Severity
@@ -162,9 +163,11 @@ def test_the_scan_key_is_the_same_in_every_process() -> None:
 
 def test_a_skill_named_alone_reuses_what_its_folder_scan_cached(skills: Path, cache_dir: Path,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    """The pre-commit case: the whole folder was scanned before, now one skill is named."""
-    _report(skills)
+    """The pre-commit case: the whole folder was scanned before, now one skill is named (named
+    skills are exempt from the config's `exclude`, which here takes nothing out anyway)."""
+    config = Config(root=skills, exclude=("**/*.lock",))
+    _report(skills, config=config)
     parsed = _count_parses(monkeypatch)
     one = sorted(skills.iterdir())[2]
-    assert json.loads(_report(one))["findings"] == json.loads(_report(one, cache=False))["findings"]
+    assert json.loads(_report(one, config=config))["findings"] == json.loads(_report(one, cache=False))["findings"]
     assert parsed == [one], "only the uncached scan parsed it"
