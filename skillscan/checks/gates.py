@@ -33,6 +33,10 @@ def gated_sink(rule: Rule, skill: Skill) -> Iterator[Match]:
     for artifact in skill.artifacts:
         if artifact.kind is ArtifactKind.BINARY or not artifact.text or not rule.applies_to.covers(artifact):
             continue
+        # Patterns are multi-line (?m): one search of the whole text tells which gates can hit a line.
+        present = [p for p in gates if p.search(artifact.text)]
+        if not present:
+            continue
         index = LineIndex(artifact.text)
         lines = artifact.text.split("\n")
         sink_lines: dict[int, bool] = {}
@@ -47,7 +51,7 @@ def gated_sink(rule: Rule, skill: Skill) -> Iterator[Match]:
         for number, line in enumerate(lines):
             if _COMMENT.match(line):
                 continue  # commented-out code guards nothing
-            for pattern in gates:
+            for pattern in present:
                 found = pattern.search(line)
                 if found is None:
                     continue

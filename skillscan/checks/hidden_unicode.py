@@ -71,9 +71,12 @@ def invisible_characters(rule: Rule, skill: Skill) -> Iterator[Match]:
 
 
 def _texts(skill: Skill) -> Iterator[tuple[Artifact, str]]:
+    """Real files' texts that hold any non-ASCII character (every character these checks look
+    for is outside ASCII; `isascii` answers in C, most files are plain ASCII)."""
     for artifact in skill.artifacts:
-        if artifact.text and not artifact.is_virtual and artifact.kind is not ArtifactKind.BINARY:
-            yield artifact, artifact.text
+        text = artifact.text
+        if text and not text.isascii() and not artifact.is_virtual and artifact.kind is not ArtifactKind.BINARY:
+            yield artifact, text
 
 
 def _runs(text: str, wanted: object) -> Iterator[tuple[int, int]]:
@@ -145,8 +148,6 @@ def split_words(rule: Rule, skill: Skill) -> Iterator[Match]:
     mode = rule.match.get("mode", "word")
     invisible = ZERO_WIDTH | VARIATION_SELECTORS
     for artifact, text in _texts(skill):
-        if text.isascii():
-            continue
         index = LineIndex(text)
         by_line: dict[int, list[tuple[int, int]]] = {}
         for start, end in _runs(text, lambda c: ord(c) in invisible):

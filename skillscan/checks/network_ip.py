@@ -46,6 +46,7 @@ _WELL_KNOWN = frozenset({
     "208.67.220.220", "94.140.14.14", "94.140.15.15",
 })
 _PROSE_SEGMENTS = frozenset(SegmentKind) - {SegmentKind.CODE_FENCE}
+_DIGIT = re.compile(r"\d")
 
 
 def public_ip_urls(rule: Rule, skill: Skill) -> Iterator[Match]:
@@ -54,7 +55,7 @@ def public_ip_urls(rule: Rule, skill: Skill) -> Iterator[Match]:
     for artifact in skill.artifacts:
         if artifact.kind is ArtifactKind.BINARY or not artifact.text or not rule.applies_to.covers(artifact):
             continue
-        if not any(c.isdigit() for c in artifact.text):
+        if not _DIGIT.search(artifact.text):  # no digit, no address
             continue
         index = LineIndex(artifact.text)
         seen: set[int] = set()
