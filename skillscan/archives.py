@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import lzma
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import PurePosixPath
 
@@ -28,8 +30,12 @@ def is_archive(data: bytes) -> bool:
     return data.startswith((b"PK\x03\x04", b"\x1f\x8b")) or (len(data) > 262 and data[257:262] == b"ustar")
 
 
-def members(archive: PurePosixPath, data: bytes, depth: int = 1) -> Iterator[Member]:
-    """Members of an archive (recursively, up to MAX_DEPTH), as (path, bytes, reason)."""
+def members(archive: PurePosixPath, data: bytes, depth: int = 1, budget: list[int] | None = None) -> Iterator[Member]:
+    """Members of an archive (recursively, up to MAX_DEPTH), as (path, bytes, reason).
+
+    `budget` (bytes left) is shared with nested archives, so nesting cannot multiply the total.
+    """
+    budget = [MAX_TOTAL_BYTES] if budget is None else budget
     try:
         if data.startswith(b"PK\x03\x04"):
             entries = _zip(data)
@@ -39,23 +45,30 @@ def members(archive: PurePosixPath, data: bytes, depth: int = 1) -> Iterator[Mem
             entries = _gzip(archive, data)
         else:
             return
-        total = 0
         for count, (name, content, reason) in enumerate(entries):
             path = PurePosixPath(f"{archive}!{_safe_name(name)}")
             if count >= MAX_MEMBERS:
                 yield path, None, f"archive has more than {MAX_MEMBERS} members"
                 return
             if content is not None:
-                total += len(content)
-                if total > MAX_TOTAL_BYTES:
+                budget[0] -= len(content)
+                if budget[0] < 0:
                     yield path, None, f"archive expands past {MAX_TOTAL_BYTES} bytes"
                     return
-                if is_archive(content) and depth < MAX_DEPTH:
+                if is_archive(content):
+                    if depth >= MAX_DEPTH:  # reported, never silently dropped
+                        yield path, None, f"nested archive deeper than {MAX_DEPTH} levels (not opened)"
+                        continue
                     yield path, content, ""
-                    yield from members(path, content, depth + 1)
+                    yield from members(path, content, depth + 1, budget)
+                    if budget[0] < 0:
+                        return
                     continue
             yield path, content, reason
-    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, RuntimeError) as error:
+    # NotImplementedError: a compression method zipfile lacks (deflate64, AES); zlib/lzma errors:
+    # corrupt member data, raised while reading it.
+    except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, ValueError, RuntimeError, NotImplementedError,
+            zlib.error, lzma.LZMAError) as error:
         yield PurePosixPath(f"{archive}!"), None, f"unreadable archive: {type(error).__name__}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 
 from rich.console import Console, Group
@@ -13,6 +14,20 @@ from rich.text import Text
 from skillscan.model import Finding, Polarity, ScanResult, Severity
 from skillscan.report import counts_by_severity, exit_code, suppressed_counts
 from skillscan.report.json import scanned_files
+
+# Control, bidi and invisible format characters from a scanned skill (names, paths, evidence)
+# never reach the terminal raw: rich drops some (BEL, BS, CR) but passes ESC, C1 and bidi ones.
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+_UNSAFE_INLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _safe(text: object, inline: bool = False) -> str:
+    """`text` with unsafe characters written as \\xNN / \\uNNNN escapes; `inline` also escapes
+    newlines and tabs (names and paths stay on one line)."""
+    pattern = _UNSAFE_INLINE if inline else _UNSAFE
+    return pattern.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}",
+                       str(text))
+
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -35,7 +50,8 @@ def render_table(result: ScanResult, fail_on: Severity, color: bool = False, wid
         findings = sorted(by_skill.get(str(skill.root), []), key=lambda f: (-f.severity, str(f.location.path), f.location.line))
         if not findings:
             continue
-        console.print(Text.assemble((f"{skill.name}", "bold"), f"  {skill.root}  ", (f"[{skill.client}/{skill.scope}]", "dim")))
+        console.print(Text.assemble((_safe(skill.name, inline=True), "bold"), f"  {_safe(skill.root, inline=True)}  ",
+                                    (f"[{_safe(skill.client, inline=True)}/{_safe(skill.scope, inline=True)}]", "dim")))
         console.print(_findings_table(findings))
         console.print()
     console.print(_summary(result, fail_on))
@@ -49,16 +65,16 @@ def _findings_table(findings: list[Finding]) -> Table:
     table.add_column("Location", ratio=2, overflow="fold")
     table.add_column("Finding", ratio=5, overflow="fold")
     for finding in findings:
-        detail = Text(finding.message)
-        detail.append(f"\n{finding.location.snippet}", style="dim")
+        detail = Text(_safe(finding.message))
+        detail.append(f"\n{_safe(finding.location.snippet, inline=True)}", style="dim")
         if finding.context.polarity is not Polarity.INSTRUCTION:
             was = finding.base_severity.label if finding.base_severity else ""
-            detail.append(f"\ncontext: {finding.context.polarity.value} — {finding.context.reason} (rule severity {was})",
+            detail.append(f"\ncontext: {finding.context.polarity.value} — {_safe(finding.context.reason)} (rule severity {was})",
                           style="italic")
         table.add_row(
             Text(finding.severity.label.upper(), style=SEVERITY_STYLE[finding.severity]),
             Text(f"{finding.rule_id}\n{finding.slug}"),
-            Text(f"{finding.location.path}:{finding.location.line}"),
+            Text(f"{_safe(finding.location.path, inline=True)}:{finding.location.line}"),
             detail,
         )
     return table
@@ -84,9 +100,9 @@ def _summary(result: ScanResult, fail_on: Severity) -> Group:
     if result.excluded:
         lines.append(Text(f"{len(result.excluded)} skill(s) excluded by the config's `exclude`", style="dim"))
     if result.skipped_rules:
-        lines.append(Text(f"{len(result.skipped_rules)} rule(s) skipped: {escape(result.skipped_rules[0][1])}", style="yellow"))
+        lines.append(Text(f"{len(result.skipped_rules)} rule(s) skipped: {_safe(escape(result.skipped_rules[0][1]))}", style="yellow"))
     for error in result.errors[:10]:
-        lines.append(Text(f"error: {error.where}: {error.message}", style="red"))
+        lines.append(Text(f"error: {_safe(error.where, inline=True)}: {_safe(error.message)}", style="red"))
     verdict = exit_code(result, fail_on)
     lines.append(Text(f"Result: {'FAIL' if verdict else 'pass'} (fail-on {fail_on.label})",
                       style="bold red" if verdict else "bold green"))
