@@ -84,7 +84,7 @@ def _parse_into(script: Script, text: str, base: Span | None, shift: int, depth:
 
 def _strip_prompts(text: str) -> str:
     """`$ curl …` lines of console fences: blank the prompt, keep the columns."""
-    return re.sub(r"(?m)^(\s*)\$ ", r"\1  ", text)
+    return re.sub(r"(?m)^([ \t]*)\$ ", r"\1  ", text)  # [ \t]*, not \s*: that would run over blank lines (quadratic)
 
 
 class _Walker:

@@ -48,16 +48,11 @@ def test_payload_after_3000_columns_of_spaces(tmp_path: Path) -> None:
 
 
 def test_payload_after_blank_lines_in_a_script(tmp_path: Path) -> None:
-    # 20,000 lines here: the script path is quadratic today (see the xfail below); 50,000 takes ~10 s.
     skill = make_skill(tmp_path, "padscript", {"scripts/setup.sh": "#!/bin/sh\necho ok\n" + "\n" * 20_000 + f"{PAYLOAD}\n"})
     run = scan(skill, timeout=60)
     assert [f["line"] for f in run.at(PIPE_TO_SHELL, "scripts/setup.sh")] == [20_003]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "quadratic: skillscan/engines/shellcmd.py _strip_prompts uses r'(?m)^(\\s*)\\$ ', whose \\s* runs over "
-    "every following newline from each line start (60k blank lines ≈ 12 s, 100k ≈ 35 s, a 2 MiB file of "
-    "newlines ≈ hours). Fix: [ \\t]* instead of \\s* — not a file this suite may edit"))
 def test_payload_after_60000_blank_lines_in_a_script_in_linear_time(tmp_path: Path) -> None:
     skill = make_skill(tmp_path, "padscript-big", {"scripts/setup.sh": "#!/bin/sh\necho ok\n" + "\n" * 60_000 + f"{PAYLOAD}\n"})
     run = scan(skill, timeout=6)  # ≈ 2 s once linear

@@ -72,10 +72,6 @@ def _ran(markers: Path) -> list[str]:
     return sorted(p.name for p in markers.iterdir())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "`python -m` puts the working directory first on sys.path, so `python -m skillscan scan .` run inside "
-    "a skill imports the skill's typer.py/yaml.py before skillscan's own imports. Fix belongs in "
-    "skillscan/__main__.py (drop sys.path[0] before `from skillscan.cli import main`); not a file this suite may edit"))
 def test_python_dash_m_inside_the_skill_imports_nothing_from_it(tmp_path: Path) -> None:
     markers = tmp_path / "markers"
     skill = _canary_skill(tmp_path, markers)
