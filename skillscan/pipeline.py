@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol
 
 from skillscan import cache as cache_module
 from skillscan import parallel, shard, suppress
@@ -89,17 +90,29 @@ def with_dependencies(selected: Sequence[Rule], everything: Sequence[Rule]) -> l
     return [*selected, *extra]
 
 
+class ScanProgress(Protocol):
+    """What a progress display hears from a scan."""
+
+    def skill_read(self, path: Path) -> None:
+        """One skill was read (and answered by the cache, or queued for analysis)."""
+
+    def analysing(self, skills: int) -> None:
+        """Every skill is read; `skills` of them are now being analysed (no per-skill steps)."""
+
+
 def scan(
-    options: ScanOptions, on_skill: Callable[[Path], None] | None = None, timings: dict[str, float] | None = None
+    options: ScanOptions, progress: ScanProgress | None = None, timings: dict[str, float] | None = None
 ) -> ScanResult:
     packs, everything, rules = _load_rules(options)
     roots, excluded = partition(options)
     states = availabilities()
     caches = _open_caches(packs, rules, states) if options.cache else None
     named = _named_roots(options)
-    prepared = [_prepare(root, root.path in named, options, caches) for root in _report_each(roots, on_skill)]
+    prepared = [_prepare(root, root.path in named, options, caches) for root in _report_each(roots, progress)]
     skills = [p.skill for p in prepared]
     fresh = [p for p in prepared if p.findings is None]
+    if progress is not None and fresh:
+        progress.analysing(len(fresh))
     errors: list[ScanError] = []
     findings, skipped_rules = match_and_build(rules, [p.skill for p in fresh], errors, timings,
                                               caches.files if caches else None, states,
@@ -126,11 +139,11 @@ def scan(
                       tuple(r for r in rules if r.report), tuple(r.path for r in excluded))
 
 
-def _report_each(roots: Sequence[SkillRoot], on_skill: Callable[[Path], None] | None) -> Iterator[SkillRoot]:
+def _report_each(roots: Sequence[SkillRoot], progress: ScanProgress | None) -> Iterator[SkillRoot]:
     for root in roots:
         yield root
-        if on_skill is not None:
-            on_skill(root.path)
+        if progress is not None:
+            progress.skill_read(root.path)
 
 
 @dataclass(frozen=True)

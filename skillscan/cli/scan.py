@@ -79,13 +79,13 @@ def scan_command(
     if not quiet and sys.stderr.isatty():
         count = len(discover(options))
         if count > 5:
-            progress = _progress(count)
+            progress = _ProgressBar(count)
     timings: dict[str, float] | None = {} if stats else None
     try:
-        result = scan(options, on_skill=progress, timings=timings)
+        result = scan(options, progress=progress, timings=timings)
     finally:
         if progress is not None:
-            progress.stop()  # type: ignore[attr-defined] - also on errors, or the cursor stays hidden
+            progress.stop()  # also on errors, or the cursor stays hidden
     severity = fail_on_severity(fail_on, options)
     write_output(render(result, fmt, severity, color=use_color(no_color, output)), output)
     if timings is not None:
@@ -135,18 +135,23 @@ def _print_stats(timings: dict[str, float], skills: int) -> None:
     typer.echo(f"  {'total':<12} {sum(timings.values()):8.3f} s", err=True)
 
 
-def _progress(total: int):  # type: ignore[no-untyped-def]
-    from rich.console import Console
-    from rich.progress import Progress
+class _ProgressBar:
+    """A bar on stderr (stdout carries the report): one step per skill read, then a pulsing bar
+    while the engines analyse what the caches did not answer."""
 
-    bar = Progress(transient=True, console=Console(stderr=True))  # stdout carries the report
-    task = bar.add_task("scanning skills", total=total)
-    bar.start()
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import Progress
 
-    def advance(_: Path) -> None:
-        bar.advance(task)
-        if bar.finished:
-            bar.stop()
+        self.bar = Progress(transient=True, console=Console(stderr=True))
+        self.task = self.bar.add_task("reading skills", total=total)
+        self.bar.start()
 
-    advance.stop = bar.stop  # type: ignore[attr-defined]
-    return advance
+    def skill_read(self, path: Path) -> None:
+        self.bar.advance(self.task)
+
+    def analysing(self, skills: int) -> None:
+        self.bar.update(self.task, description=f"analysing {skills} skill(s)", total=None)
+
+    def stop(self) -> None:
+        self.bar.stop()
