@@ -35,11 +35,11 @@ def match_and_build(
     timings: dict[str, float] | None = None,
     cache: ResultCache | None = None,
     states: Mapping[str, Availability] | None = None,
-    workers: int = 1,
+    pool: parallel.Workers | None = None,
 ) -> tuple[list[Finding], list[tuple[str, str]]]:
     """Findings and skipped rules; `timings`, when given, receives seconds spent per engine;
-    `states` is the engines' availability when the caller already asked; `workers` > 1 lets
-    worker processes run the per-skill engines when there are enough skills."""
+    `states` is the engines' availability when the caller already asked; `pool` (see
+    `parallel.start`) runs its engines in worker processes."""
     by_id = {rule.id: rule for rule in rules}
     by_engine: dict[str, list[Rule]] = defaultdict(list)
     for rule in rules:
@@ -47,6 +47,8 @@ def match_and_build(
     states = states if states is not None else availabilities(by_engine)
     skipped = _unavailable(by_engine, states)
     if not skills:  # every skill answered by the skill cache: nothing to prepare or run
+        if pool is not None:
+            pool.close()
         return [], skipped
     found = _Found({skill.root: skill for skill in skills})
     # Files the cache answers are left out of the per-file engines' view of each skill.
@@ -59,11 +61,8 @@ def match_and_build(
     # Fact-finding engines first, then the engines that combine their matches (chains).
     order = [name for name in sorted(by_engine, key=lambda n: (getattr(engines()[n], "needs_matches", False), n))
              if states[name].available]
-    offloaded: list[str] = []
-    pool: parallel.Workers | None = None
-    if workers > 1 and len(skills) >= parallel.MIN_SKILLS:
-        offloaded = [name for name in order if parallel.offloadable(engines()[name])]
-        pool = parallel.Workers(min(workers, len(skills)), by_engine, offloaded)
+    offloaded = pool.names if pool is not None else []
+    if pool is not None:
         pool.submit(skills, answered)
     background: list[tuple[str, Future[list[tuple[Skill, Match]]], float]] = []
     with ThreadPoolExecutor(max_workers=1) as threads:

@@ -45,17 +45,33 @@ def offloadable(engine: Any) -> bool:
 WorkerResult = tuple[list[tuple[str, str, list[dict[str, Any] | Match]]], list[ScanError], dict[str, float]]
 
 
-class Workers:
-    """A pool running `names` engines over chunks of skills; results collected with `results()`."""
+def start(rules: Sequence[Rule], states: Mapping[str, Any], workers: int, skills: int) -> Workers | None:
+    """Workers for `skills` skills to analyse, started now (their start-up overlaps the parse
+    stage), or None when one process is better."""
+    from skillscan.engines import engines
 
-    def __init__(self, count: int, by_engine: Mapping[str, Sequence[Rule]], names: Sequence[str]) -> None:
+    if workers <= 1 or skills < MIN_SKILLS:
+        return None
+    by_engine: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_engine.setdefault(rule.engine, []).append(rule)
+    names = [n for n in sorted(by_engine) if states[n].available and offloadable(engines()[n])]
+    return Workers(min(workers, skills), {n: by_engine[n] for n in names}) if names else None
+
+
+class Workers:
+    """A pool running some engines over chunks of skills; results collected with `results()`."""
+
+    def __init__(self, count: int, by_engine: Mapping[str, Sequence[Rule]]) -> None:
         import multiprocessing
 
-        rules = {name: list(by_engine[name]) for name in names}
+        self.names = list(by_engine)
         self.pool = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
-                                        initializer=_initialise, initargs=(rules,))
+                                        initializer=_initialise, initargs=({n: list(r) for n, r in by_engine.items()},))
         self.count = count
         self.futures: list[Future[WorkerResult]] = []
+        for _ in range(count):  # start every worker now: each imports skillscan and prepares its engines
+            self.pool.submit(_ready)
 
     def submit(self, skills: Sequence[Skill], answered: Mapping[Path, set[PurePosixPath]]) -> None:
         size = max(1, len(skills) // (self.count * CHUNKS_PER_WORKER))
@@ -68,7 +84,14 @@ class Workers:
             for future in self.futures:
                 yield future.result()
         finally:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.close()
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ready() -> None:
+    """A no-op task: submitting it is what makes the pool start a worker."""
 
 
 def _initialise(rules: Mapping[str, Sequence[Rule]]) -> None:

@@ -108,15 +108,18 @@ def scan(
     states = availabilities()
     caches = _open_caches(packs, rules, states) if options.cache else None
     named = _named_roots(options)
-    prepared = [_prepare(root, root.path in named, options, caches) for root in _report_each(roots, progress)]
+    read = [_read(root, root.path in named, options, caches) for root in _report_each(roots, progress)]
+    pending = sum(1 for r in read if isinstance(r, _Pending))
+    if progress is not None and pending:
+        progress.analysing(pending)
+    # Workers start before the parse stage, so their start-up overlaps it.
+    pool = parallel.start(rules, states, options.jobs or parallel.default_workers(), pending)
+    prepared = [r.parse(options.config) if isinstance(r, _Pending) else r for r in read]
     skills = [p.skill for p in prepared]
     fresh = [p for p in prepared if p.findings is None]
-    if progress is not None and fresh:
-        progress.analysing(len(fresh))
     errors: list[ScanError] = []
     findings, skipped_rules = match_and_build(rules, [p.skill for p in fresh], errors, timings,
-                                              caches.files if caches else None, states,
-                                              workers=options.jobs or parallel.default_workers())
+                                              caches.files if caches else None, states, pool)
     answered = [p.skill for p in prepared if p.findings is not None]
     if answered:  # checks of file-system state (modes, owners, git index) are never cached
         findings += match_and_build([r for r in rules if reads_filesystem(r)], answered, errors, timings, states=states)[0]
@@ -155,7 +158,21 @@ class _Prepared:
     findings: list[Finding] | None = None
 
 
-def _prepare(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | None) -> _Prepared:
+@dataclass(frozen=True)
+class _Pending:
+    """A skill read but not answered by the cache: to be parsed and analysed."""
+
+    loaded: LoadedSkill
+    root: SkillRoot
+    pruned: bool
+    key: str
+
+    def parse(self, config: Config) -> _Prepared:
+        skill = parse_skill(self.loaded, self.root.client, self.root.scope)
+        return _Prepared(config.prune(skill) if self.pruned else skill, self.key)
+
+
+def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | None) -> _Prepared | _Pending:
     loaded = load_skill(root.path, options.max_file_bytes)
     # A skill folder named on the command line is scanned whole; others obey the config's `exclude`.
     pruned = not named and bool(options.config.exclude)
@@ -164,8 +181,7 @@ def _prepare(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches
         key = skill_key(loaded, root.client, root.scope, _excluded_files(loaded, options.config) if pruned else [])
         if (hit := caches.skills.lookup(key)) is not None:
             return _Prepared(hit[0], key, hit[1])
-    skill = parse_skill(loaded, root.client, root.scope)
-    return _Prepared(options.config.prune(skill) if pruned else skill, key)
+    return _Pending(loaded, root, pruned, key)
 
 
 def _excluded_files(loaded: LoadedSkill, config: Config) -> list[str]:

@@ -14,6 +14,7 @@ import pytest
 from skillscan import matching, parallel, pipeline
 from skillscan.config import Config
 from skillscan.discovery import discover_paths
+from skillscan.engines import availabilities
 from skillscan.load import load_skill
 from skillscan.model import Severity
 from skillscan.parse import parse_skill
@@ -136,9 +137,11 @@ def test_worker_processes_find_exactly_what_one_process_finds(core_rules) -> Non
     roots = discover_paths([CORPUS])[: parallel.MIN_SKILLS + 6]
     skills = [parse_skill(load_skill(r.path), r.client, r.scope) for r in roots]
     rules = pipeline.with_dependencies(core_rules, core_rules)
-    serial, _ = matching.match_and_build(rules, skills, [], workers=1)
+    serial, _ = matching.match_and_build(rules, skills, [])
     timings: dict[str, float] = {}
-    parallel_found, _ = matching.match_and_build(rules, skills, [], timings, workers=2)
+    pool = parallel.start(rules, availabilities(), 2, len(skills))
+    assert pool is not None
+    parallel_found, _ = matching.match_and_build(rules, skills, [], timings, pool=pool)
 
     def key(findings):  # type: ignore[no-untyped-def]
         return [(str(f.skill.root), f.fingerprint, f.rule_id, f.severity, f.message, f.engine, f.location) for f in findings]
