@@ -75,6 +75,8 @@ def members(archive: PurePosixPath, data: bytes, depth: int = 1, budget: list[in
 def _zip(data: bytes) -> Iterator[tuple[str, bytes | None, str]]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         for info in archive.infolist():
+            if not info.filename:  # an empty name (is_dir() would raise): still read, under a name of ours
+                info.filename = "(unnamed member)"
             if info.is_dir():
                 continue
             if info.flag_bits & 0x1:

@@ -57,7 +57,9 @@ def _finding(
     if rule.secret:
         snippet = snippet.replace(evidence, mask(evidence))
     path = str(artifact.display_path)
-    normalised = " ".join(evidence.split())
+    # The fingerprint hashes what the report shows, never a secret: a hash of one would let
+    # anyone holding a baseline or SARIF file confirm a guessed password offline.
+    normalised = " ".join(shown.split())
     key = (rule.id, path, normalised)
     occurrences[key] += 1
     fingerprint = hashlib.sha256("\0".join((*key, str(occurrences[key]))).encode("utf-8", "replace")).hexdigest()

@@ -113,11 +113,15 @@ def _join_continuations(chars: list[str], origin: list[int], marker: str) -> tup
     index = 0
     while index < len(chars):
         if chars[index] == marker and index + 1 < len(chars) and chars[index + 1] == "\n":
+            # As the shell does: the backslash-newline vanishes, so `tok\<newline>en` is one word;
+            # the next line's indentation (if any) still separates words, as one space.
             index += 2
+            indented = index < len(chars) and chars[index] in " \t"
             while index < len(chars) and chars[index] in " \t":
                 index += 1
-            out_chars.append(" ")
-            out_origin.append(origin[index - 1])
+            if indented:
+                out_chars.append(" ")
+                out_origin.append(origin[index - 1])
             continue
         out_chars.append(chars[index])
         out_origin.append(origin[index])

@@ -309,7 +309,9 @@ def _server(artifact: Artifact, path: tuple[str, ...], name: str, entry: Mapping
     words: list[str] = []
     command = entry.get("command")
     if isinstance(command, Mapping):  # Zed: {"command": {"path": …, "args": […]}}
-        words = [str(command.get("path", ""))] + [str(a) for a in command.get("args", []) if isinstance(a, (str, int, float))]
+        inner = command.get("args")  # any JSON may stand here: a wrong type must not switch the checks off
+        words = [str(command.get("path", ""))] + [str(a) for a in (inner if isinstance(inner, list) else [])
+                                                  if isinstance(a, (str, int, float))]
     elif isinstance(command, list):
         words = [str(c) for c in command]
     elif isinstance(command, str):

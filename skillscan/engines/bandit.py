@@ -129,5 +129,21 @@ def _match(rule: Rule, artifact: Any, issue: Any) -> Match:
     end = int(getattr(issue, "end_col_offset", 0) or 0) or len(source)
     text = source[start:end].strip() if end > start else source.strip()
     span = Span(line, start + 1, line, max(start, end) + 1)
-    return Match(rule.id, artifact, span, text[:200] or source.strip()[:200], {"test_id": issue.test_id},
+    captures = {"test_id": issue.test_id}
+    if (password := _password(issue.text, text or source)) is not None:
+        captures["secret"] = password  # rules with `secret: true` mask it everywhere and never cache it
+    return Match(rule.id, artifact, span, text[:200] or source.strip()[:200], captures,
                  note=f"bandit {issue.test_id}: {issue.text}")
+
+
+_PASSWORD_TEXT = re.compile(r"Possible hardcoded password: '(.*)'$", re.DOTALL)
+_STRING_LITERAL = re.compile(r"""(['"])((?:\\.|(?!\1).)+)\1""")
+
+
+def _password(issue_text: str, code: str) -> str | None:
+    """The value of a hardcoded-password issue (B105–B107): bandit quotes it in its text."""
+    found = _PASSWORD_TEXT.search(issue_text or "")
+    if found is not None and found.group(1):
+        return found.group(1)
+    literal = _STRING_LITERAL.search(code)
+    return literal.group(2) if literal is not None and "password" in (issue_text or "").lower() else None

@@ -28,7 +28,7 @@ _SECRETISH = re.compile(
     r"(?i)((?:[\w-]*(?:api[_-]?key|apikey|token|secret|password|passwd|credential|cookie)[\w-]*|\b(?:key|pwd|pass|auth|"
     r"authorization|sig|signature|session)\b)[\"']?\s*[=:]\s*[\"']?(?:(?:bearer|basic|token)\s+)?|\b(?:bearer|basic)\s+|"
     r"(?<!\S)--?[\w-]*(?:api-?key|token|secret|password|passwd|auth)[\w-]*\s+[\"']?)"
-    r"(?![$%{<])([^\s\"'&,;]{4,})"  # `${VAR}`, `%VAR%`, `{env:X}`, `<token>` are references, not values
+    r"(?![$%{<]|--)([^\s\"'&,;]{4,})"  # `${VAR}`, `%VAR%`, `{env:X}`, `<token>` are references, `--next` a flag
 )
 _SECRET_FLAG = re.compile(r"(?i)^-{1,2}(?:[\w-]*(?:api-?key|token|secret|password|passwd|auth|credential)[\w-]*|key|header|H)$")
 _TOKEN = re.compile(
@@ -131,7 +131,10 @@ def _servers(doc: ConfigDoc) -> Iterator[McpServer]:
 
     for container, name, entry in mcp_config._entries(doc.data):
         path = _entry_path(doc, container, name, entry)
-        words = mcp_config._server(_NO_ARTIFACT, container, name, entry).command
+        try:
+            words = mcp_config._server(_NO_ARTIFACT, container, name, entry).command
+        except (TypeError, ValueError, AttributeError):  # e.g. Zed-style {"command": {"args": true}}: still listed
+            words = []
         url = next((str(entry[k]) for k in mcp_config._URL_KEYS if isinstance(entry.get(k), str)), "")
         transport = str(entry.get("type") or entry.get("transport") or ("http" if url else "stdio"))
         yield McpServer(name, doc.line(path), path, tuple(words), url, transport,
@@ -197,7 +200,8 @@ def _hooks(doc: ConfigDoc) -> Iterator[Hook]:
             if not isinstance(task, Mapping) or not isinstance(task.get("runOptions"), Mapping):
                 continue
             if task["runOptions"].get("runOn") == "folderOpen" and isinstance(task.get("command"), str):
-                args = [str(a) for a in task.get("args", []) if isinstance(a, (str, int, float))]
+                raw_args = task.get("args")
+                args = [str(a) for a in raw_args if isinstance(a, (str, int, float))] if isinstance(raw_args, list) else []
                 command = " ".join([task["command"], *args])
                 yield Hook("folderOpen", "task", command, doc.line(("tasks", index, "command")))
 

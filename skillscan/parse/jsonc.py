@@ -23,6 +23,7 @@ _ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n":
             "v": "\v", "0": "\0"}
 _DOUBLE_STOP = re.compile(r'["\\\n]')
 _SINGLE_STOP = re.compile(r"['\\\n]")
+_HEX = re.compile(r"[0-9A-Fa-f]+")
 _BARE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$+-.")
 
 
@@ -208,19 +209,18 @@ class _Parser:
         if char in "ux":
             width = 4 if char == "u" else 2
             digits = text[self.pos : self.pos + width]
-            try:
-                code = int(digits, 16)
-            except ValueError:
-                raise JsoncError(self.line(), f"bad \\{char} escape") from None
+            if len(digits) != width or not _HEX.fullmatch(digits):  # int() would take "-001", " 1a2", "1_0"
+                raise JsoncError(self.line(), f"bad \\{char} escape")
+            code = int(digits, 16)
             self.pos += width
             if 0xD800 <= code < 0xDC00 and text.startswith("\\u", self.pos):  # surrogate pair
-                try:
-                    low = int(text[self.pos + 2 : self.pos + 6], 16)
-                except ValueError:
-                    low = 0
+                low_digits = text[self.pos + 2 : self.pos + 6]
+                low = int(low_digits, 16) if _HEX.fullmatch(low_digits) else 0
                 if 0xDC00 <= low < 0xE000:
                     self.pos += 6
                     return chr(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))
+            if 0xD800 <= code < 0xE000:  # a lone surrogate cannot be encoded in any report: U+FFFD
+                return "\ufffd"
             return chr(code)
         return char  # JSON5: any other escaped character stands for itself
 
@@ -237,9 +237,9 @@ class _Parser:
         literals = {"true": True, "false": False, "null": None}
         if word in literals:
             return literals[word]
-        if word.lstrip("+-") in ("Infinity", "NaN"):
-            return float(word.replace("Infinity", "inf"))
         try:
+            if word.lstrip("+-") in ("Infinity", "NaN"):
+                return float(word.replace("Infinity", "inf"))  # "+-Infinity" is a ValueError: below
             if word.lstrip("+-").lower().startswith("0x"):
                 return int(word, 16)
             number = float(word)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter
 from typing import assert_never
 
@@ -11,6 +12,7 @@ from skillscan.model import Finding, ScanResult, Severity
 # Rule pages generated from rules/ by `python -m skillscan.rules.gendocs`.
 DOCS_URL = "https://github.com/skillscan/skillscan/blob/main/docs/rules"
 HOMEPAGE = "https://github.com/skillscan/skillscan"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Format(enum.StrEnum):
@@ -22,6 +24,13 @@ class Format(enum.StrEnum):
 
 
 def render(result: ScanResult, fmt: Format, fail_on: Severity, color: bool = False, width: int | None = None) -> str:
+    """The report as text that can always be written: a lone surrogate (from a `\\udc00` escape
+    in a skill's JSON or YAML) would make encoding fail and lose the whole report, so it is
+    shown as its escape (in JSON and SARIF, the same escape in a string: valid JSON)."""
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", _render(result, fmt, fail_on, color, width))
+
+
+def _render(result: ScanResult, fmt: Format, fail_on: Severity, color: bool, width: int | None) -> str:
     match fmt:
         case Format.TABLE:
             from skillscan.report.table import render_table

@@ -172,4 +172,9 @@ class _Bases:
 
 
 def _uri(path: str) -> str:
-    return quote(path, safe="/!")
+    """%-encoded; a file name that is not UTF-8 (undecodable bytes arrive as surrogate escapes)
+    keeps its original bytes, any other lone surrogate its escape."""
+    try:
+        return quote(path, safe="/!", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return quote(path, safe="/!", errors="backslashreplace")
