@@ -20,6 +20,7 @@ from skillscan.checks import reads_filesystem
 from skillscan.model import Finding, RulePackInfo, ScanError, ScanResult, Skill
 from skillscan.parse import parse_skill
 from skillscan.skillcache import SkillCache, cacheable, skill_key
+from skillscan.stamps import tree_stamp
 from skillscan.rules import loader, selector
 from skillscan.rules.schema import Rule
 
@@ -156,6 +157,7 @@ class _Prepared:
     skill: Skill
     key: str = ""
     findings: list[Finding] | None = None
+    stamp: str | None = None
 
 
 @dataclass(frozen=True)
@@ -166,22 +168,31 @@ class _Pending:
     root: SkillRoot
     pruned: bool
     key: str
+    stamp: str | None
 
     def parse(self, config: Config) -> _Prepared:
         skill = parse_skill(self.loaded, self.root.client, self.root.scope)
-        return _Prepared(config.prune(skill) if self.pruned else skill, self.key)
+        return _Prepared(config.prune(skill) if self.pruned else skill, self.key, stamp=self.stamp)
 
 
 def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | None) -> _Prepared | _Pending:
-    loaded = load_skill(root.path, options.max_file_bytes)
     # A skill folder named on the command line is scanned whole; others obey the config's `exclude`.
     pruned = not named and bool(options.config.exclude)
+    stamp = None
+    if caches is not None:
+        config = options.config
+        salt = repr((root.client, root.scope, options.max_file_bytes, pruned and (str(config.root), config.exclude)))
+        stamp = tree_stamp(root.path, salt)
+        if (key := caches.skills.key_of(stamp)) is not None and (hit := caches.skills.lookup(key)) is not None:
+            return _Prepared(hit[0], key, hit[1], stamp)  # untouched since a scan that read it: no file read
+    loaded = load_skill(root.path, options.max_file_bytes)
     key = ""
     if caches is not None:
         key = skill_key(loaded, root.client, root.scope, _excluded_files(loaded, options.config) if pruned else [])
         if (hit := caches.skills.lookup(key)) is not None:
-            return _Prepared(hit[0], key, hit[1])
-    return _Pending(loaded, root, pruned, key)
+            caches.skills.remember_stamp(stamp, key)
+            return _Prepared(hit[0], key, hit[1], stamp)
+    return _Pending(loaded, root, pruned, key, stamp)
 
 
 def _excluded_files(loaded: LoadedSkill, config: Config) -> list[str]:
@@ -209,6 +220,7 @@ class _Caches:
                  errors: Sequence[ScanError]) -> None:
         self.files.save()
         if errors:  # a failed check or engine may have missed something: do not make it permanent
+            self.skills.save()  # (stamps of skills answered by their content are still worth keeping)
             return
         secret_rules = {r.id for r in rules if r.secret}
         uncached = {r.id for r in rules if reads_filesystem(r)}
@@ -219,6 +231,7 @@ class _Caches:
             found = by_root.get(prepared.skill.root, [])
             if cacheable(prepared.skill, found, secret_rules):
                 self.skills.store(prepared.key, prepared.skill, found, uncached)
+                self.skills.remember_stamp(prepared.stamp, prepared.key)
         self.skills.save()
 
 

@@ -10,7 +10,9 @@ git index — `checks.READS_FILESYSTEM`; they run again on every scan, cheaply),
 secret finding (nothing secret-derived is written to disk), skills with inline directives (the
 filter stage reads their text) and scans that reported engine errors.
 
-Files of a skill that did change are still answered one by one by the per-file cache.
+Files of a skill that did change are still answered one by one by the per-file cache. A tree
+stamp (`stamps.py`: file-system metadata of every entry) maps to the skill key last seen with it,
+so an untouched skill is found without reading its files.
 """
 
 from __future__ import annotations
@@ -52,8 +54,22 @@ class SkillCache:
     def __init__(self, directory: Path, scan_key: str) -> None:
         self.path = directory / f"skills-{scan_key}.json"
         self.entries: dict[str, dict[str, Any]] = read_entries(self.path, "skills")
+        self.stamps: dict[str, str] = read_entries(self.path, "stamps")  # tree stamp → skill key
         self.touched: set[str] = set()
         self.dirty = False
+
+    def key_of(self, stamp: str | None) -> str | None:
+        """The skill key last seen with this tree stamp (see `stamps`): the files need not be read."""
+        key = self.stamps.get(stamp) if stamp else None
+        if key is not None and stamp is not None:
+            self.touched.add(stamp)
+        return key if isinstance(key, str) else None
+
+    def remember_stamp(self, stamp: str | None, key: str) -> None:
+        if stamp and self.stamps.get(stamp) != key:
+            self.stamps[stamp] = key
+            self.touched.add(stamp)
+            self.dirty = True
 
     def lookup(self, key: str) -> tuple[Skill, list[Finding]] | None:
         record = self.entries.get(key)
@@ -76,7 +92,8 @@ class SkillCache:
 
     def save(self) -> None:
         if self.dirty:
-            write_json_atomically(self.path, {"format": FORMAT, "skills": bounded(self.entries, self.touched)})
+            write_json_atomically(self.path, {"format": FORMAT, "skills": bounded(self.entries, self.touched),
+                                              "stamps": bounded(self.stamps, self.touched)})
 
 
 def cacheable(skill: Skill, findings: Sequence[Finding], secret_rules: set[str]) -> bool:

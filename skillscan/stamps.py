@@ -1,0 +1,75 @@
+"""Tree stamps: has anything in a skill folder changed, answered from metadata alone.
+
+A stamp hashes what `lstat` says of the folder and of every entry below it (type and mode,
+size, modification and change times in nanoseconds, inode and device; a symlink's target and
+what it resolves to), as git's index does. It lets a re-scan find a skill in the skill cache
+without reading its files; when the stamp does not match, the skill is read and its content
+hashed as usual, so a stamp can only save work, never decide a result.
+
+Why metadata suffices: writing a file, renaming another over it or changing its mode moves its
+change time (ctime), which no unprivileged program can set back. A file changed within the same
+clock tick as the last scan would keep its times, so entries changed in the last few seconds
+make the stamp unusable ("racily clean", as git calls it): such a skill is read in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import time
+from pathlib import Path
+
+from skillscan.load import IGNORED_DIRS, MAX_DEPTH, MAX_FILES_PER_SKILL
+
+RACY_SECONDS = 2.0
+
+
+def tree_stamp(root: Path, salt: str) -> str | None:
+    """The stamp of the skill folder `root` (`salt`: whatever else the result depends on), or
+    None when it cannot vouch for the tree (too many entries, a recent change, an error)."""
+    digest = hashlib.sha256(salt.encode("utf-8", "surrogateescape"))
+    newest = time.time_ns() - int(RACY_SECONDS * 1e9)
+    try:
+        digest.update(os.path.realpath(root).encode("utf-8", "surrogateescape"))
+        top = os.stat(root)
+        if not _add(digest, "", top, newest):
+            return None
+        stack: list[tuple[str, int]] = [(str(root), 0)]
+        count = 0
+        while stack:
+            folder, depth = stack.pop()
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+            for entry in entries:
+                count += 1
+                if count > MAX_FILES_PER_SKILL:
+                    return None
+                st = entry.stat(follow_symlinks=False)
+                if not _add(digest, os.path.relpath(entry.path, root), st, newest):
+                    return None
+                if stat.S_ISLNK(st.st_mode):
+                    digest.update(os.readlink(entry.path).encode("utf-8", "surrogateescape"))
+                    try:
+                        followed = os.stat(entry.path)
+                        digest.update(repr(_signature(followed)).encode())
+                    except OSError:
+                        digest.update(b"dangling")
+                elif stat.S_ISDIR(st.st_mode) and depth < MAX_DEPTH and (
+                        entry.name not in IGNORED_DIRS or entry.name == "__pycache__"):  # as load.py walks
+                    stack.append((entry.path, depth + 1))
+    except (OSError, ValueError):
+        return None
+    return digest.hexdigest()
+
+
+def _signature(st: os.stat_result) -> tuple[int, ...]:
+    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+
+
+def _add(digest: hashlib._Hash, rel: str, st: os.stat_result, newest: int) -> bool:
+    """Feed one entry; False when it changed too recently to be trusted."""
+    if max(st.st_mtime_ns, st.st_ctime_ns) > newest:
+        return False
+    digest.update(rel.encode("utf-8", "surrogateescape") + b"\0" + repr(_signature(st)).encode() + b"\n")
+    return True
