@@ -13,6 +13,8 @@ entries sorted, so the file diffs cleanly. `update` drops stale entries and neve
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -94,11 +96,20 @@ def dumps(baseline: Baseline) -> str:
         "rule_packs": dict(sorted(baseline.rule_packs.items())),
         "findings": [{key: getattr(e, key) for key in _ENTRY_KEYS} for e in sorted(baseline.entries, key=Entry.sort_key)],
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    # A lone surrogate (a skill path that is not UTF-8) cannot be encoded: keep it as its JSON escape.
+    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def save(baseline: Baseline, path: Path) -> None:
-    path.write_text(dumps(baseline), encoding="utf-8")
+    """Write-then-rename: a failed write never leaves a truncated baseline behind."""
+    text = dumps(baseline)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def load(path: Path) -> Baseline:
