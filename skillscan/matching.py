@@ -74,7 +74,7 @@ def match_and_build(
                 _collect_background(background, found, timings)
                 background = []
                 if pool is not None:
-                    found.add_worker_results(pool.results(), errors, timings)
+                    _collect_workers(pool, found, by_engine, todo, skills, errors, timings)
                     pool = None
             started = time.perf_counter()
             prepared = engine.prepare(engine_rules)
@@ -95,7 +95,7 @@ def match_and_build(
                 timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
         _collect_background(background, found, timings)
         if pool is not None:
-            found.add_worker_results(pool.results(), errors, timings)
+            _collect_workers(pool, found, by_engine, todo, skills, errors, timings)
     matches = {skill.root: [m for m in found.all(skill.root, order) if not _allowed_destination(m, by_id)]
                for skill in skills}
     if cache is not None:
@@ -108,6 +108,25 @@ def match_and_build(
         built = build_findings(matches[skill.root], by_id, skill)
         findings.extend(merge_duplicates(drop_superseded(built, by_id)))
     return findings, skipped
+
+
+def _collect_workers(pool: parallel.Workers, found: _Found, by_engine: Mapping[str, list[Rule]],
+                     todo: Sequence[Skill], skills: Sequence[Skill], errors: list[ScanError],
+                     timings: dict[str, float] | None) -> None:
+    """The workers' matches; if the pool broke (a worker killed, no process support in this
+    sandbox), the same engines run here instead: slower, never fewer results."""
+    try:
+        results = list(pool.results())
+    except Exception:  # BrokenProcessPool, OSError …: whatever stopped the workers
+        pool.close()
+        for name in pool.names:
+            engine = engines()[name]
+            prepared = engine.prepare(by_engine[name])
+            targets = todo if name in PER_FILE_ENGINES else skills
+            found.by_engine[name].clear()
+            found.add(name, [(skill, m) for skill in targets for m in engine.run(prepared, skill, errors)])
+        return
+    found.add_worker_results(results, errors, timings)
 
 
 def _without(skill: Skill, answered: set[PurePosixPath]) -> Skill:

@@ -56,7 +56,12 @@ def start(rules: Sequence[Rule], states: Mapping[str, Any], workers: int, skills
     for rule in rules:
         by_engine.setdefault(rule.engine, []).append(rule)
     names = [n for n in sorted(by_engine) if states[n].available and offloadable(engines()[n])]
-    return Workers(min(workers, skills), {n: by_engine[n] for n in names}) if names else None
+    if not names:
+        return None
+    try:
+        return Workers(min(workers, skills), {n: by_engine[n] for n in names})
+    except (OSError, ImportError, NotImplementedError):  # no process support here: one process it is
+        return None
 
 
 class Workers:

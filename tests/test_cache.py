@@ -228,3 +228,22 @@ def test_recently_changed_trees_are_read_in_full(skills: Path, cache_dir: Path, 
     loads = _count_loads(monkeypatch)
     _report(skills)
     assert len(loads) == len(list(skills.iterdir()))
+
+
+def test_a_broken_worker_pool_costs_time_not_results(core_rules, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures.process import BrokenProcessPool
+
+    roots = discover_paths([CORPUS])[: parallel.MIN_SKILLS]
+    skills = [parse_skill(load_skill(r.path), r.client, r.scope) for r in roots]
+    rules = pipeline.with_dependencies(core_rules, core_rules)
+    serial, _ = matching.match_and_build(rules, skills, [])
+    pool = parallel.start(rules, availabilities(), 2, len(skills))
+    assert pool is not None
+
+    def broken():  # type: ignore[no-untyped-def]
+        raise BrokenProcessPool("a worker was killed")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(pool, "results", broken)
+    recovered, _ = matching.match_and_build(rules, skills, [], pool=pool)
+    assert [f.fingerprint for f in recovered] == [f.fingerprint for f in serial]
