@@ -320,17 +320,23 @@ def test_toml_raises_only_decode_errors_and_lines_stay_inside(text: str) -> None
     _read_config(text, "config.toml")
 
 
-def _read_config(text: str, name: str) -> None:
+def _read_config(text: str, name: str, shown: bool = False) -> None:
     """The agent-config reader on any text: a document or None, and servers / hooks with lines
-    inside the text."""
+    inside the text; with `shown`, also what `discover` would print of them."""
     doc = agentconfig.read(text, name)
     if doc is None:
         return
     lines = _lines_of(text)
     for server in doc.servers():
         assert 1 <= server.line <= lines and all(1 <= line <= lines for _, _, line in (*server.env, *server.headers))
+        if shown:
+            words = agentconfig.redact_words(list(server.command)) + [agentconfig.redact(server.url)]
+            assert all(isinstance(word, str) for word in words)
     for hook in doc.hooks():
         assert 1 <= hook.line <= lines
+        if shown:
+            assert all(1 <= line <= lines for _, line in hook.parts)
+            assert isinstance(agentconfig.redact(hook.command), str)
 
 
 # Agent configs: JSON built from the keys clients use, with hostile values in every shape.
@@ -377,17 +383,7 @@ def test_agent_config_reader_never_raises_and_lines_stay_inside(data: object, na
                          if _toml_safe(v)) if isinstance(data, dict) else ""
     else:
         text = json.dumps(data, indent=2 if as_text else None)
-    doc = agentconfig.read(text, name)
-    if doc is None:
-        return
-    lines = _lines_of(text)
-    for server in doc.servers():
-        assert 1 <= server.line <= lines and all(1 <= line <= lines for _, _, line in (*server.env, *server.headers))
-        shown = agentconfig.redact_words(list(server.command)) + [agentconfig.redact(server.url)]
-        assert all(isinstance(word, str) for word in shown)
-    for hook in doc.hooks():
-        assert 1 <= hook.line <= lines and all(1 <= line <= lines for _, line in hook.parts)
-        assert isinstance(agentconfig.redact(hook.command), str)
+    _read_config(text, name, shown=True)
     for path, value in doc.leaves():
         assert not isinstance(value, (dict, list)) and 1 <= doc.line(path) <= lines
 
