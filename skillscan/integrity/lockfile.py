@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +20,7 @@ from skillscan.integrity.surfaces import SurfaceRecord
 
 LOCKFILE_VERSION = 1
 MAX_LOCKFILE_BYTES = 512 * 1024 * 1024
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LockfileError(SkillscanError):
@@ -99,7 +101,11 @@ def dumps(lock: Lockfile) -> str:
         "skills": [lock.skills[p].to_json() for p in sorted(lock.skills)],
         "surfaces": [lock.surfaces[k].to_json() for k in sorted(lock.surfaces)],
     }
-    return json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    # A name that is not UTF-8 arrives as lone surrogates (os.fsdecode), which no UTF-8 writer
+    # can encode: keep each as its JSON escape (json.loads gives the same surrogate back, so it
+    # round-trips exactly; only surrogates are escaped, every other name stays readable).
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 def loads(text: str, where: str = "lockfile") -> Lockfile:

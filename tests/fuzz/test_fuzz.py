@@ -23,6 +23,7 @@ import tomllib
 import warnings
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -320,12 +321,12 @@ def test_toml_raises_only_decode_errors_and_lines_stay_inside(text: str) -> None
     _read_config(text, "config.toml")
 
 
-def _read_config(text: str, name: str, shown: bool = False) -> None:
+def _read_config(text: str, name: str, shown: bool = False) -> Any:
     """The agent-config reader on any text: a document or None, and servers / hooks with lines
     inside the text; with `shown`, also what `discover` would print of them."""
     doc = agentconfig.read(text, name)
     if doc is None:
-        return
+        return None
     lines = _lines_of(text)
     for server in doc.servers():
         assert 1 <= server.line <= lines and all(1 <= line <= lines for _, _, line in (*server.env, *server.headers))
@@ -337,6 +338,7 @@ def _read_config(text: str, name: str, shown: bool = False) -> None:
         if shown:
             assert all(1 <= line <= lines for _, line in hook.parts)
             assert isinstance(agentconfig.redact(hook.command), str)
+    return doc
 
 
 # Agent configs: JSON built from the keys clients use, with hostile values in every shape.
@@ -383,9 +385,9 @@ def test_agent_config_reader_never_raises_and_lines_stay_inside(data: object, na
                          if _toml_safe(v)) if isinstance(data, dict) else ""
     else:
         text = json.dumps(data, indent=2 if as_text else None)
-    _read_config(text, name, shown=True)
-    for path, value in doc.leaves():
-        assert not isinstance(value, (dict, list)) and 1 <= doc.line(path) <= lines
+    doc = _read_config(text, name, shown=True)
+    for path, value in doc.leaves() if doc is not None else ():
+        assert not isinstance(value, (dict, list)) and 1 <= doc.line(path) <= _lines_of(text)
 
 
 def _toml_safe(value: object) -> bool:
