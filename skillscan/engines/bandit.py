@@ -18,7 +18,7 @@ import logging
 import re
 import warnings
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from skillscan.engines import Availability
@@ -29,6 +29,30 @@ from skillscan.rules.schema import Rule
 
 _TEST_ID = re.compile(r"^B\d{3}$")
 Prepared = dict[str, list[Rule]]  # bandit test id → rules
+
+
+def _keywords(rule: Rule) -> list[str]:
+    """`keywords`: the file must hold one of them (case-insensitive) for bandit to read it; a
+    cheap prefilter, written as a superset of what the rule's bandit tests can flag."""
+    value = rule.match.get("keywords", [])
+    if not isinstance(value, list) or not all(isinstance(k, str) and k for k in value):
+        raise RulePackError(f"{rule.source}: field 'match.keywords'", "a list of non-empty strings")
+    return [k.lower() for k in value]
+
+
+def _wanted(artifact: Any, rules: Iterable[Rule]) -> bool:
+    """Whether any rule that covers this Python script may match in it (see `_keywords`)."""
+    lowered: str | None = None
+    for rule in rules:
+        if not rule.applies_to.covers(artifact):
+            continue
+        keywords = _keywords(rule)
+        if not keywords:
+            return True
+        lowered = lowered if lowered is not None else artifact.text.lower()
+        if any(k in lowered for k in keywords):
+            return True
+    return False
 
 
 def _test_ids(rule: Rule) -> list[str]:
@@ -55,10 +79,11 @@ class BanditEngine:
             return Availability(False, reason=f"bandit is not installed: {error}")
 
     def validate(self, rule: Rule) -> None:
-        unknown = set(rule.match) - {"test_id"}
+        unknown = set(rule.match) - {"test_id", "keywords"}
         if unknown:
             raise RulePackError(f"{rule.source}: field 'match'", f"unknown key(s) for the bandit engine: {', '.join(sorted(unknown))}")
         _test_ids(rule)
+        _keywords(rule)
 
     def prepare(self, rules: Sequence[Rule]) -> Prepared:
         mapping: Prepared = defaultdict(list)
@@ -78,7 +103,7 @@ class BanditEngine:
             for skill in skills:
                 for artifact in skill.artifacts:
                     if (artifact.language == "python" and artifact.kind is ArtifactKind.SCRIPT and artifact.text
-                            and any(rule.applies_to.covers(artifact) for rule in rules.values())):
+                            and _wanted(artifact, rules.values())):
                         staging.add(skill, artifact)
             if not len(staging):
                 return

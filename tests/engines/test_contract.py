@@ -40,6 +40,7 @@ def _skills(tmp_path: Path, count: int) -> list:  # type: ignore[type-arg]
         folder = write_skill(tmp_path, f"skill-{number}", {
             "SKILL.md": f"---\nname: skill-{number}\ndescription: Helper {number}.\n---\n\nHelper.\n",
             "scripts/a.py": PY_ENV_POST, "scripts/b.js": JS_REMOTE, "scripts/c.sh": DOWNLOAD_EXEC,
+            "scripts/d.py": "import pickle\n\n\ndef load(blob):\n    return pickle.loads(blob)\n",
         })
         skills.append(parse_skill(load_skill(folder), "path", "path"))
     return skills
@@ -102,7 +103,9 @@ def test_semgrep_and_bandit_run_once_per_scan(monkeypatch: pytest.MonkeyPatch, t
     scans = [c for c in calls if "scan" in c]
     assert len(scans) == 1, scans
     assert "--disable-nosem" in scans[0] and "--metrics=off" in scans[0]
-    assert bandit_runs == [4]  # one bandit run over all four skills' Python files
+    # One bandit run over the four skills' Python files its prefilter admits: d.py (pickle), not
+    # a.py (no word any bandit rule needs).
+    assert bandit_runs == [4]
     assert not skipped and not errors
     found = {(f.skill.name, f.rule_id) for f in findings}
     for number in range(4):
