@@ -57,6 +57,7 @@ def lock_command(
 ) -> None:
     """Approve the current state: record every skill's files, source and findings, and the agents' MCP/hook settings."""
     from skillscan.integrity import actions
+    from skillscan.integrity.report import safe_text
 
     options = _options(lockfile, paths, allowed_signers=allowed_signers, skill_signers=skill_signers,
                        scan=not no_scan, rule_dirs=tuple(rules_dirs))
@@ -65,7 +66,7 @@ def lock_command(
         typer.echo(f"warning: {problem}", err=True)
     for record in report.locked:
         if record.signature in ("invalid", "untrusted"):
-            typer.echo(f"{'CRITICAL' if record.signature == 'invalid' else 'warning'}: {record.name}: "
+            typer.echo(f"{'CRITICAL' if record.signature == 'invalid' else 'warning'}: {safe_text(record.name)}: "
                        f"skill signature is {record.signature}", err=True)
     files = sum(len(r.files) for r in report.locked)
     typer.echo(f"locked {len(report.locked)} skill(s), {files} entries, {len(report.lock.surfaces)} config "
@@ -118,27 +119,28 @@ def approve_command(
 ) -> None:
     """Show what changed in a skill and its scan result, then record its current state as approved."""
     from skillscan.integrity import actions
+    from skillscan.integrity.report import safe_text
 
     options = _options(lockfile, allowed_signers=allowed_signers, skill_signers=skill_signers,
                        scan=not no_scan, rule_dirs=tuple(rules_dirs))
     plan = actions.plan_approve(options, target)
-    typer.echo(f"{plan.root.path} ({plan.root.client}/{plan.root.scope})"
+    typer.echo(f"{safe_text(plan.root.path)} ({plan.root.client}/{plan.root.scope})"
                + ("" if plan.previous else ": not approved before"))
     for drift in plan.drifts:
-        typer.echo(f"  {drift.severity.label:8} {drift.kind} {drift.path} {drift.detail}".rstrip())
+        typer.echo(f"  {drift.severity.label:8} {drift.kind} {safe_text(drift.path)} {safe_text(drift.detail)}".rstrip())
     if plan.previous and not plan.drifts:
         typer.echo("  no change since approval")
     for finding in plan.findings:
         if finding.active:
-            typer.echo(f"  finding {finding.severity.label} {finding.rule_id} {finding.title} "
-                       f"({finding.location.path}:{finding.location.line})")
+            typer.echo(f"  finding {finding.severity.label} {finding.rule_id} {safe_text(finding.title)} "
+                       f"({safe_text(finding.location.path)}:{finding.location.line})")
     if options.scan:
         typer.echo(f"  {sum(1 for f in plan.findings if f.active)} finding(s)")
     if not yes and not typer.confirm("Approve this state?", default=False):
         typer.echo("not approved")
         raise typer.Exit(1)
     record = actions.commit_approve(options, plan, sign_key)
-    typer.echo(f"approved {record.name} ({record.digest[:19]}) → {options.lockfile}")
+    typer.echo(f"approved {safe_text(record.name)} ({record.digest[:19]}) → {options.lockfile}")
 
 
 def watch_command(
@@ -153,6 +155,7 @@ def watch_command(
     rules_dirs: list[Path] = RULES_DIRS,
 ) -> None:
     """Watch installed skills and agent configs; report drift as it happens (Ctrl-C to stop)."""
+    from skillscan.integrity.report import safe_text
     from skillscan.integrity.watch import Watcher, WatchReport, wait_forever
 
     options = _options(lockfile, paths, allowed_signers=allowed_signers, skill_signers=skill_signers,
@@ -160,16 +163,17 @@ def watch_command(
 
     def show(report: WatchReport) -> None:
         if report.error:
-            typer.echo(f"watch: error: {report.error}", err=True)
+            typer.echo(f"watch: error: {safe_text(report.error)}", err=True)
         if report.phase == "drift":
             for d in report.drifts:
-                typer.echo(f"DRIFT {d.severity.label} {d.kind} {d.skill} {d.path or d.where} {d.detail}".rstrip())
+                typer.echo(f"DRIFT {d.severity.label} {d.kind} {safe_text(d.skill)} {safe_text(d.path or d.where)} "
+                           f"{safe_text(d.detail)}".rstrip())
         for path, found in report.findings.items():
             worst = max((f.severity for f in found), default=None)
             worst_text = f", worst {worst.label}" if worst is not None else ""
-            typer.echo(f"re-scan {path}: {len(found)} finding(s){worst_text}")
+            typer.echo(f"re-scan {safe_text(path)}: {len(found)} finding(s){worst_text}")
         for q in report.quarantined:
-            typer.echo(f"QUARANTINED {q.name}: {q.original_path} → {q.quarantine_path}")
+            typer.echo(f"QUARANTINED {safe_text(q.name)}: {safe_text(q.original_path)} → {q.quarantine_path}")
 
     from skillscan.integrity import audit
 

@@ -53,11 +53,13 @@ def lock(options: Options, sign_key: Path | None = None) -> LockReport:
 
 def _record(root: SkillRoot, options: Options, summary: dict[str, object],
             previous: SkillRecord | None) -> tuple[SkillRecord, manifest.Tree, list[str]]:
+    from skillscan.integrity.report import safe_text
+
     tree = manifest.walk(root.path)  # approval hashes everything: no fast path
     record = build_record(root, options.home, tree, dict(summary), previous=previous, signers=options.skill_signers)
     problems = [f"{root.path}: {e}" for e in tree.errors]
     problems.extend(f"{root.path}: {p}" for p in store.put_tree(root.path, tree.entries.values()))
-    return record, tree, problems
+    return record, tree, [safe_text(p) for p in problems]  # they name files: printed, never raw
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from skillscan import __version__
 from skillscan.integrity.audit import Audit
 from skillscan.integrity.verify import Drift, DriftKind
 from skillscan.model import Severity
+from skillscan.report import _SURROGATE, _TERMINAL_UNSAFE
 
 SCHEMA_VERSION = 1
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -55,7 +57,7 @@ def render_json(audit: Audit, lockfile: Path) -> str:
                     "drift": len(result.drifted), "drifted_skills": len(result.drifted_skills),
                     "exit_code": result.exit_code},
     }
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(data)
 
 
 def render_sarif(audit: Audit) -> str:
@@ -76,7 +78,28 @@ def render_sarif(audit: Audit) -> str:
                                            "informationUri": "https://github.com/skillscan/skillscan",
                                            "rules": rules}},
                        "results": results}]}
-    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
+    return _json_text(sarif)
+
+
+def _json_text(data: Any) -> str:
+    """As the scan reports do: a lone surrogate (a name that is not UTF-8) stays its JSON escape,
+    so the report can always be written, and nothing that steers a terminal or reorders text
+    (DEL, C1, bidi controls) is left raw; json.dumps escapes the C0 controls itself."""
+    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return _TERMINAL_UNSAFE.sub(_escape, _SURROGATE.sub(_escape, text))
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group(0)):04x}"
+
+
+def safe_text(text: object) -> str:
+    """One line of terminal text from hostile names (skill, file, folder): control, bidi and
+    invisible characters and newlines as the scan table shows them (\\xNN, \\uNNNN), and a lone
+    surrogate (a name that is not UTF-8) as its \\uNNNN escape, which any output can encode."""
+    from skillscan.report.table import _safe
+
+    return _SURROGATE.sub(_escape, _safe(text, inline=True))
 
 
 def _sarif_result(drift: Drift) -> dict[str, Any]:
@@ -95,6 +118,7 @@ def render_table(audit: Audit, color: bool = False) -> str:
         return _status(audit) + "\n"  # the common, clean case: no need to load rich
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     buffer = StringIO()
     console = Console(file=buffer, force_terminal=color, width=160, highlight=False)
@@ -102,17 +126,20 @@ def render_table(audit: Audit, color: bool = False) -> str:
     if drifts:
         table = Table("Severity", "Drift", "Skill", "Path", "Detail", title=f"{len(result.drifted)} drift(s)")
         for d in drifts:
-            table.add_row(d.severity.label, str(d.kind), d.skill, d.path or d.where, d.detail)
+            # Text, not markup: a name like "[red]x" is shown as it is, never interpreted.
+            table.add_row(d.severity.label, str(d.kind), Text(safe_text(d.skill)),
+                          Text(safe_text(d.path or d.where)), Text(safe_text(d.detail)))
         console.print(table)
     for delta in audit.deltas:
-        console.print(f"re-scan {delta.skill}: {_counts(delta.before)} → {_counts(delta.after)}; "
-                      f"{len(delta.new)} new, {delta.resolved} resolved")
+        console.print(Text(f"re-scan {safe_text(delta.skill)}: {_counts(delta.before)} → {_counts(delta.after)}; "
+                           f"{len(delta.new)} new, {delta.resolved} resolved"))
         for f in delta.new:
-            console.print(f"  + {f.severity.label} {f.rule_id} {f.title} ({f.location.path}:{f.location.line})")
+            console.print(Text(f"  + {f.severity.label} {f.rule_id} {safe_text(f.title)} "
+                               f"({safe_text(f.location.path)}:{f.location.line})"))
     if audit.rule_packs_changed:
         console.print("rule packs changed since approval: every skill was re-scanned")
     for error in result.errors:
-        console.print(f"warning: {error}")
+        console.print(Text(f"warning: {safe_text(error)}"))
     console.print(_status(audit))
     return buffer.getvalue()
 

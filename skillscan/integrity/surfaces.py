@@ -132,38 +132,21 @@ def parse(raw: bytes, fmt: str) -> Any:
             try:
                 return json.loads(text)
             except ValueError:
-                return json.loads(strip_jsonc(text))
-    except (ValueError, tomllib.TOMLDecodeError):
+                # Comments, trailing commas, JSON5: the scanner's reader, which knows where strings
+                # are (a "…, }" inside a string is content, not a trailing comma).
+                from skillscan.parse import jsonc
+
+                return jsonc.parse(text).data
+    except (ValueError, tomllib.TOMLDecodeError, RecursionError):  # RecursionError: "[[[[…" a million deep
         return None
     return None
 
 
-def strip_jsonc(text: str) -> str:
-    """Drop // and /* */ comments and trailing commas outside strings (JSONC, most of JSON5)."""
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        char = text[i]
-        if char == '"':
-            end = i + 1
-            while end < n and text[end] != '"':
-                end += 2 if text[end] == "\\" else 1
-            out.append(text[i:end + 1])
-            i = end + 1
-        elif text.startswith("//", i):
-            newline = text.find("\n", i)
-            i = n if newline < 0 else newline
-        elif text.startswith("/*", i):
-            close = text.find("*/", i + 2)
-            i = n if close < 0 else close + 2
-        else:
-            out.append(char)
-            i += 1
-    return re.sub(r",(\s*[}\]])", r"\1", "".join(out))
-
-
 def canonical(value: Any) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode()
+    # surrogatepass: a lone surrogate (json.loads makes one of a "\udcff" escape) is hashed as its
+    # own bytes instead of failing; every other string encodes as before, so digests are unchanged.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=str).encode("utf-8", "surrogatepass")
 
 
 def keyed_hash(salt: bytes, data: bytes) -> str:
