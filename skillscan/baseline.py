@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from skillscan import textsafe
 from skillscan.errors import ConfigError
 from skillscan.model import Finding, RulePackInfo
 
@@ -98,7 +98,7 @@ def dumps(baseline: Baseline) -> str:
     }
     text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     # A lone surrogate (a skill path that is not UTF-8) cannot be encoded: keep it as its JSON escape.
-    return re.sub("[\ud800-\udfff]", lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return textsafe.escape_surrogates(text)
 
 
 def save(baseline: Baseline, path: Path) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from skillscan.discovery import SkillRoot
 from skillscan.errors import UsageError
-from skillscan.model import ScanResult
 
 Shard = tuple[int, int]  # (K, N), 1 <= K <= N
 

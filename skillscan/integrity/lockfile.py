@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from skillscan.errors import SkillscanError
+from skillscan import textsafe
 from skillscan.integrity.manifest import Entry
 from skillscan.integrity.surfaces import SurfaceRecord
 
 LOCKFILE_VERSION = 1
 MAX_LOCKFILE_BYTES = 512 * 1024 * 1024
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class LockfileError(SkillscanError):
@@ -105,7 +104,7 @@ def dumps(lock: Lockfile) -> str:
     # A name that is not UTF-8 arrives as lone surrogates (os.fsdecode), which no UTF-8 writer
     # can encode: keep each as its JSON escape (json.loads gives the same surrogate back, so it
     # round-trips exactly; only surrogates are escaped, every other name stays readable).
-    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return textsafe.escape_surrogates(text)
 
 
 def loads(text: str, where: str = "lockfile") -> Lockfile:

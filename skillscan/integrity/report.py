@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,7 @@ from skillscan import __version__
 from skillscan.integrity.audit import Audit
 from skillscan.integrity.verify import Drift, DriftKind
 from skillscan.model import Severity
-from skillscan.report import _SURROGATE, _TERMINAL_UNSAFE
+from skillscan import textsafe
 
 SCHEMA_VERSION = 1
 _SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -85,21 +84,14 @@ def _json_text(data: Any) -> str:
     """As the scan reports do: a lone surrogate (a name that is not UTF-8) stays its JSON escape,
     so the report can always be written, and nothing that steers a terminal or reorders text
     (DEL, C1, bidi controls) is left raw; json.dumps escapes the C0 controls itself."""
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-    return _TERMINAL_UNSAFE.sub(_escape, _SURROGATE.sub(_escape, text))
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group(0)):04x}"
+    return textsafe.json_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def safe_text(text: object) -> str:
     """One line of terminal text from hostile names (skill, file, folder): control, bidi and
     invisible characters and newlines as the scan table shows them (\\xNN, \\uNNNN), and a lone
     surrogate (a name that is not UTF-8) as its \\uNNNN escape, which any output can encode."""
-    from skillscan.report.table import _safe
-
-    return _SURROGATE.sub(_escape, _safe(text, inline=True))
+    return textsafe.shown(text, inline=True)
 
 
 def _sarif_result(drift: Drift) -> dict[str, Any]:

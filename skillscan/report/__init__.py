@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import enum
-import re
 from collections import Counter
 from typing import assert_never
 
+from skillscan import textsafe
 from skillscan.model import Finding, ScanResult, Severity
 
 # Rule pages generated from rules/ by `python -m skillscan.rules.gendocs`.
 DOCS_URL = "https://github.com/skillscan/skillscan/blob/main/docs/rules"
 HOMEPAGE = "https://github.com/skillscan/skillscan"
-_SURROGATE = re.compile("[\ud800-\udfff]")
-# DEL, C1 controls (8-bit CSI …) and bidi controls: json.dumps leaves them raw inside strings.
-_TERMINAL_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 class Format(enum.StrEnum):
@@ -29,10 +26,10 @@ def render(result: ScanResult, fmt: Format, fail_on: Severity, color: bool = Fal
     """The report as text that can always be written: a lone surrogate (from a `\\udc00` escape
     in a skill's JSON or YAML) would make encoding fail and lose the whole report, so it is
     shown as its escape (in JSON and SARIF, the same escape in a string: valid JSON)."""
-    text = _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", _render(result, fmt, fail_on, color, width))
+    text = _render(result, fmt, fail_on, color, width)
     if fmt in (Format.JSON, Format.SARIF):  # the same values, but nothing that steers a terminal or reorders text
-        text = _TERMINAL_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
-    return text
+        return textsafe.json_text(text)
+    return textsafe.escape_surrogates(text)
 
 
 def _render(result: ScanResult, fmt: Format, fail_on: Severity, color: bool, width: int | None) -> str:

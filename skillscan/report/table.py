@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 
 from rich.console import Console, Group
@@ -11,22 +10,14 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from skillscan import textsafe
 from skillscan.model import Finding, Polarity, ScanResult, Severity
 from skillscan.report import counts_by_severity, exit_code, suppressed_counts
 from skillscan.report.json import scanned_files
 
-# Control, bidi and invisible format characters from a scanned skill (names, paths, evidence)
-# never reach the terminal raw: rich drops some (BEL, BS, CR) but passes ESC, C1 and bidi ones.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-_UNSAFE_INLINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
-def _safe(text: object, inline: bool = False) -> str:
-    """`text` with unsafe characters written as \\xNN / \\uNNNN escapes; `inline` also escapes
-    newlines and tabs (names and paths stay on one line)."""
-    pattern = _UNSAFE_INLINE if inline else _UNSAFE
-    return pattern.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}",
-                       str(text))
+# Names, paths and evidence from a scanned skill never reach the terminal raw: rich drops some
+# controls (BEL, BS, CR) but passes ESC, C1 and bidi ones (see skillscan/textsafe.py).
+_safe = textsafe.shown
 
 
 SEVERITY_STYLE = {
