@@ -53,10 +53,12 @@ def test_payload_after_blank_lines_in_a_script(tmp_path: Path) -> None:
     assert [f["line"] for f in run.at(PIPE_TO_SHELL, "scripts/setup.sh")] == [20_003]
 
 
-def test_payload_after_60000_blank_lines_in_a_script_in_linear_time(tmp_path: Path) -> None:
-    skill = make_skill(tmp_path, "padscript-big", {"scripts/setup.sh": "#!/bin/sh\necho ok\n" + "\n" * 60_000 + f"{PAYLOAD}\n"})
-    run = scan(skill, timeout=6)  # ≈ 2 s once linear
-    assert [f["line"] for f in run.at(PIPE_TO_SHELL, "scripts/setup.sh")] == [60_003]
+def test_payload_after_100000_blank_lines_in_a_script_in_linear_time(tmp_path: Path) -> None:
+    # Linear: a few seconds. The quadratic prompt stripping this guards against took ≈ 35 s here,
+    # so the bound catches it while leaving room for a loaded CI machine.
+    skill = make_skill(tmp_path, "padscript-big", {"scripts/setup.sh": "#!/bin/sh\necho ok\n" + "\n" * 100_000 + f"{PAYLOAD}\n"})
+    run = scan(skill, timeout=20)
+    assert [f["line"] for f in run.at(PIPE_TO_SHELL, "scripts/setup.sh")] == [100_003]
 
 
 # --- archives ------------------------------------------------------------------------------------
