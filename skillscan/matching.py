@@ -14,15 +14,17 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from skillscan.allowhosts import all_urls_allowed
 from skillscan.build import build_findings
-from skillscan import parallel
 from skillscan.cache import ResultCache, bind_match
 from skillscan.engines import Availability, availabilities, engines
 from skillscan.model import Finding, Match, ScanError, Skill
 from skillscan.rules.schema import Rule
+
+if TYPE_CHECKING:
+    from skillscan import parallel
 
 # Engines whose results depend only on one file's content (and so may be cached per file).
 PER_FILE_ENGINES = frozenset({"regex", "treesitter", "bandit", "semgrep"})

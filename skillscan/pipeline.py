@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from skillscan import cache as cache_module
-from skillscan import parallel, shard, suppress
+from skillscan import shard, suppress
 from skillscan.cache import ResultCache
 from skillscan.baseline import Baseline
 from skillscan.config import Config, check_against, with_rule_settings
@@ -18,7 +18,6 @@ from skillscan.load import LoadedSkill, load_skill
 from skillscan.matching import match_and_build
 from skillscan.checks import reads_filesystem
 from skillscan.model import Finding, RulePackInfo, ScanError, ScanResult, Skill
-from skillscan.parse import parse_skill
 from skillscan.skillcache import SkillCache, cacheable, skill_key
 from skillscan.stamps import tree_stamp
 from skillscan.rules import loader, selector
@@ -113,8 +112,11 @@ def scan(
     pending = sum(1 for r in read if isinstance(r, _Pending))
     if progress is not None and pending:
         progress.analysing(pending)
-    # Workers start before the parse stage, so their start-up overlaps it.
-    pool = parallel.start(rules, states, options.jobs or parallel.default_workers(), pending)
+    # Workers start before the parse stage, so their start-up overlaps it. (Imported here: a
+    # scan the caches answer needs neither workers nor the parser.)
+    from skillscan import parallel
+
+    pool = parallel.start(rules, states, options.jobs or parallel.default_workers(), pending) if pending else None
     prepared = [r.parse(options.config) if isinstance(r, _Pending) else r for r in read]
     skills = [p.skill for p in prepared]
     fresh = [p for p in prepared if p.findings is None]
@@ -171,7 +173,9 @@ class _Pending:
     stamp: str | None
 
     def parse(self, config: Config) -> _Prepared:
-        skill = parse_skill(self.loaded, self.root.client, self.root.scope)
+        from skillscan import parse
+
+        skill = parse.parse_skill(self.loaded, self.root.client, self.root.scope)
         return _Prepared(config.prune(skill) if self.pruned else skill, self.key, stamp=self.stamp)
 
 

@@ -51,13 +51,15 @@ def _report(root: Path, **options: object) -> str:
 
 def _count_parses(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     parsed: list[Path] = []
-    real = pipeline.parse_skill
+    from skillscan import parse
+
+    real = parse.parse_skill
 
     def counting(loaded, client, scope):  # type: ignore[no-untyped-def]
         parsed.append(loaded.root)
         return real(loaded, client, scope)
 
-    monkeypatch.setattr(pipeline, "parse_skill", counting)
+    monkeypatch.setattr(parse, "parse_skill", counting)
     return parsed
 
 
