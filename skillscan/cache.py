@@ -42,20 +42,22 @@ def scan_key(pack_digests: Iterable[str], rules: Iterable[Any], engines: Iterabl
     return hashlib.sha256(material.encode()).hexdigest()[:32]
 
 
-def read_entries(path: Path, section: str) -> dict[str, Any]:
-    """The `section` mapping of a cache file, or {} when it is missing, damaged or of another format."""
+def read_sections(path: Path, *sections: str) -> list[dict[str, Any]]:
+    """Each named mapping of a cache file (one read), {} for any that is missing, damaged or of
+    another format."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        entries = data.get(section, {}) if data.get("format") == FORMAT else {}
-        return entries if isinstance(entries, dict) else {}
-    except (OSError, ValueError, AttributeError):
-        return {}
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            return [{} for _ in sections]
+    except (OSError, ValueError):
+        return [{} for _ in sections]
+    return [entries if isinstance(entries := data.get(section), dict) else {} for section in sections]
 
 
 class ResultCache:
     def __init__(self, directory: Path, key: str) -> None:
         self.path = directory / f"results-{key}.json"
-        self.entries: dict[str, list[dict[str, Any]]] = read_entries(self.path, "files")
+        (self.entries,) = read_sections(self.path, "files")
         self.touched: set[str] = set()
         self.dirty = False
 

@@ -119,6 +119,13 @@ def _bomless_utf16(head: bytes) -> str | None:
     return None
 
 
+def walks_into(folder_name: str) -> bool:
+    """Whether the loader reads a folder of this name. Bytecode caches are walked all the same:
+    a .pyc whose source was deleted is code nobody can review (SKS-OBF-010), and
+    `python x.cpython-311.pyc` runs it."""
+    return folder_name not in IGNORED_DIRS or folder_name == "__pycache__"
+
+
 def load_skill(root: Path, max_file_bytes: int = MAX_FILE_BYTES) -> LoadedSkill:
     files: list[LoadedFile] = []
     skipped: list[SkippedFile] = []
@@ -194,9 +201,7 @@ def _walk_entries(
         if stat.S_ISLNK(st.st_mode):
             _load_symlink(path, rel, real_root, max_file_bytes, files, skipped, symlinks)
         elif stat.S_ISDIR(st.st_mode):
-            # Bytecode caches are walked all the same: a .pyc whose source was deleted is code
-            # nobody can review (SKS-OBF-010), and `python x.cpython-311.pyc` runs it.
-            if entry.name in IGNORED_DIRS and entry.name != "__pycache__":
+            if not walks_into(entry.name):
                 skipped.append(SkippedFile(rel, "ignored-dir", entry.name))
             elif depth >= MAX_DEPTH:
                 skipped.append(SkippedFile(rel, "too-deep", f"deeper than {MAX_DEPTH} levels"))

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from skillscan.cache import FORMAT, bounded, read_entries, write_json_atomically
+from skillscan.cache import FORMAT, bounded, read_sections, write_json_atomically
 from skillscan.load import LoadedSkill
 from skillscan.model import (
     Artifact,
@@ -53,8 +53,9 @@ def skill_key(loaded: LoadedSkill, client: str, scope: str, excluded: Sequence[s
 class SkillCache:
     def __init__(self, directory: Path, scan_key: str) -> None:
         self.path = directory / f"skills-{scan_key}.json"
-        self.entries: dict[str, dict[str, Any]] = read_entries(self.path, "skills")
-        self.stamps: dict[str, str] = read_entries(self.path, "stamps")  # tree stamp → skill key
+        self.entries: dict[str, dict[str, Any]]
+        self.stamps: dict[str, str]  # tree stamp → skill key
+        self.entries, self.stamps = read_sections(self.path, "skills", "stamps")
         self.touched: set[str] = set()
         self.dirty = False
 

@@ -20,7 +20,7 @@ import stat
 import time
 from pathlib import Path
 
-from skillscan.load import IGNORED_DIRS, MAX_DEPTH, MAX_FILES_PER_SKILL
+from skillscan.load import MAX_DEPTH, MAX_FILES_PER_SKILL, walks_into
 
 RACY_SECONDS = 2.0
 
@@ -55,8 +55,7 @@ def tree_stamp(root: Path, salt: str) -> str | None:
                         digest.update(repr(_signature(followed)).encode())
                     except OSError:
                         digest.update(b"dangling")
-                elif stat.S_ISDIR(st.st_mode) and depth < MAX_DEPTH and (
-                        entry.name not in IGNORED_DIRS or entry.name == "__pycache__"):  # as load.py walks
+                elif stat.S_ISDIR(st.st_mode) and depth < MAX_DEPTH and walks_into(entry.name):
                     stack.append((entry.path, depth + 1))
     except (OSError, ValueError):
         return None
