@@ -22,6 +22,7 @@ _DIRECTIVE = re.compile(
     r"(?:^|(?<=\s))(?P<marker><!--|#|//|--|;|/\*)[ \t]*skillscan:[ \t]*ignore\[(?P<ids>[^\]\n]*)\](?P<reason>[^\n]*)"
 )
 _FENCE = re.compile(r"^\s{0,3}(?:```|~~~)")
+_MARKER = "skillscan:"
 MAX_DIRECTIVES = 2000  # per skill: a hostile file must not make the filter quadratic
 
 
@@ -48,14 +49,19 @@ def selects(name: str, rule_id: str, slug: str) -> bool:
     return name in (rule_id, slug) or rule_id.startswith(name + "-")
 
 
+def has_directives(skill: Skill) -> bool:
+    """Whether any file may hold a directive (a cheap test: the marker word appears)."""
+    return any(_MARKER in a.text for a in skill.real_files if a.kind is not ArtifactKind.BINARY)
+
+
 def directives(skill: Skill) -> list[Directive]:
     found: list[Directive] = []
     for artifact in skill.real_files:
-        if artifact.kind is ArtifactKind.BINARY or "skillscan:" not in artifact.text:
+        if artifact.kind is ArtifactKind.BINARY or _MARKER not in artifact.text:
             continue
         lines = artifact.text.split("\n")
         for index, text in enumerate(lines):
-            if "skillscan:" not in text:
+            if _MARKER not in text:
                 continue
             for directive in _parse_line(text, index + 1, lines, artifact.path):
                 found.append(directive)

@@ -16,6 +16,7 @@ from pathlib import Path
 from skillscan import clients
 from skillscan.errors import UsageError
 from skillscan.load import IGNORED_DIRS
+from skillscan.realpaths import RealPaths
 
 MAX_WALK_DEPTH = 12
 
@@ -102,10 +103,11 @@ def enclosing_skill(path: Path) -> Path | None:
 
 def dedupe(roots: Iterable[SkillRoot]) -> list[SkillRoot]:
     """One entry per real folder; the first client that claims it wins."""
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
+    real_paths = RealPaths()
     for root in roots:
-        real = root.path.resolve()
+        real = real_paths.of(root.path) or str(root.path.resolve())  # (gone or a loop: as it is written)
         if real not in seen:
             seen.add(real)
             unique.append(root)

@@ -19,6 +19,7 @@ from skillscan.matching import match_and_build
 from skillscan.checks import reads_filesystem
 from skillscan.model import Finding, RulePackInfo, ScanError, ScanResult, Skill
 from skillscan.skillcache import SkillCache, cacheable, skill_key
+from skillscan.realpaths import RealPaths
 from skillscan.stamps import tree_stamp
 from skillscan.rules import loader, selector
 from skillscan.rules.schema import Rule
@@ -186,7 +187,7 @@ def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | 
     if caches is not None:
         config = options.config
         salt = repr((root.client, root.scope, options.max_file_bytes, pruned and (str(config.root), config.exclude)))
-        stamp = tree_stamp(root.path, salt)
+        stamp = tree_stamp(root.path, salt, caches.real_paths)
         if (key := caches.skills.key_of(stamp)) is not None and (hit := caches.skills.lookup(key)) is not None:
             return _Prepared(hit[0], key, hit[1], stamp)  # untouched since a scan that read it: no file read
     loaded = load_skill(root.path, options.max_file_bytes)
@@ -219,6 +220,7 @@ def _in_report_order(findings: Sequence[Finding], skills: Sequence[Skill]) -> li
 class _Caches:
     files: ResultCache
     skills: SkillCache
+    real_paths: RealPaths = field(default_factory=RealPaths)  # for the tree stamps of this scan
 
     def remember(self, fresh: Sequence[_Prepared], findings: Sequence[Finding], rules: Sequence[Rule],
                  errors: Sequence[ScanError]) -> None:

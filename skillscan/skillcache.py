@@ -8,7 +8,9 @@ built for it and the file accounting the reports need; the skill's text is not k
 Not cached: findings of checks that read file-system state other than content (modes, owners,
 git index — `checks.READS_FILESYSTEM`; they run again on every scan, cheaply), skills with a
 secret finding (nothing secret-derived is written to disk), skills with inline directives (the
-filter stage reads their text) and scans that reported engine errors.
+filter stage reads their text), skills whose configs name MCP server programs on disk (a
+file-system check reads those names from the text on every scan) and scans that reported engine
+errors.
 
 Files of a skill that did change are still answered one by one by the per-file cache. A tree
 stamp (`stamps.py`: file-system metadata of every entry) maps to the skill key last seen with it,
@@ -19,11 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from skillscan.cache import FORMAT, bounded, read_sections, write_json_atomically
+from skillscan.checks import reads_text_and_filesystem
+from skillscan.directives import has_directives
 from skillscan.load import LoadedSkill
 from skillscan.model import (
     Artifact,
@@ -100,10 +105,14 @@ class SkillCache:
 def cacheable(skill: Skill, findings: Sequence[Finding], secret_rules: set[str]) -> bool:
     if any(f.rule_id in secret_rules for f in findings):
         return False
-    return not any("skillscan:" in a.text for a in skill.real_files)
+    return not has_directives(skill) and not reads_text_and_filesystem(skill)
 
 
 # --- records --------------------------------------------------------------------------------------
+
+# Skills share most of their relative paths (SKILL.md, scripts/…): one immutable object each.
+_path = lru_cache(maxsize=4096)(PurePosixPath)
+
 
 def _skill_record(skill: Skill) -> dict[str, Any]:
     return {
@@ -121,12 +130,12 @@ def _skill(record: dict[str, Any]) -> Skill:
     return Skill(
         root=Path(record["root"]), name=str(record["name"]), client=str(record["client"]), scope=str(record["scope"]),
         manifest=dict(record["manifest"]),
-        artifacts=tuple(Artifact(PurePosixPath(p), ArtifactKind(kind), language, "", str(sha))
+        artifacts=tuple(Artifact(_path(p), ArtifactKind(kind), language, "", str(sha))
                         for p, kind, language, sha in record["files"]),
-        skipped=tuple(SkippedFile(PurePosixPath(p), str(reason), str(detail)) for p, reason, detail in record["skipped"]),
-        parse_issues=tuple(ParseIssue(str(code), PurePosixPath(p), int(line), str(message))
+        skipped=tuple(SkippedFile(_path(p), str(reason), str(detail)) for p, reason, detail in record["skipped"]),
+        parse_issues=tuple(ParseIssue(str(code), _path(p), int(line), str(message))
                            for code, p, line, message in record["issues"]),
-        symlinks=tuple((PurePosixPath(link), str(target)) for link, target in record["symlinks"]),
+        symlinks=tuple((_path(link), str(target)) for link, target in record["symlinks"]),
     )
 
 
@@ -136,7 +145,7 @@ def _location_record(location: Location) -> list[Any]:
 
 def _location(record: list[Any]) -> Location:
     path, line, column, snippet = record
-    return Location(PurePosixPath(path), int(line), int(column), str(snippet))
+    return Location(_path(path), int(line), int(column), str(snippet))
 
 
 def _finding_record(finding: Finding) -> dict[str, Any]:

@@ -21,24 +21,29 @@ import time
 from pathlib import Path
 
 from skillscan.load import MAX_DEPTH, MAX_FILES_PER_SKILL, walks_into
+from skillscan.realpaths import RealPaths
 
 RACY_SECONDS = 2.0
 
 
-def tree_stamp(root: Path, salt: str) -> str | None:
+def tree_stamp(root: Path, salt: str, real_paths: RealPaths | None = None) -> str | None:
     """The stamp of the skill folder `root` (`salt`: whatever else the result depends on), or
-    None when it cannot vouch for the tree (too many entries, a recent change, an error)."""
+    None when it cannot vouch for the tree (too many entries, a recent change, an error).
+    `real_paths`: shared by the skills of one scan (siblings resolve their parent once)."""
     digest = hashlib.sha256(salt.encode("utf-8", "surrogateescape"))
     newest = time.time_ns() - int(RACY_SECONDS * 1e9)
     try:
-        digest.update(os.path.realpath(root).encode("utf-8", "surrogateescape"))
+        real = (real_paths or RealPaths()).of(root)
+        if real is None:
+            return None
+        digest.update(real.encode("utf-8", "surrogateescape"))
         top = os.stat(root)
         if not _add(digest, "", top, newest):
             return None
-        stack: list[tuple[str, int]] = [(str(root), 0)]
+        stack: list[tuple[str, str, int]] = [(str(root), "", 0)]  # (folder, its path in the skill, depth)
         count = 0
         while stack:
-            folder, depth = stack.pop()
+            folder, rel_folder, depth = stack.pop()
             with os.scandir(folder) as listing:
                 entries = sorted(listing, key=lambda e: e.name)
             for entry in entries:
@@ -46,7 +51,8 @@ def tree_stamp(root: Path, salt: str) -> str | None:
                 if count > MAX_FILES_PER_SKILL:
                     return None
                 st = entry.stat(follow_symlinks=False)
-                if not _add(digest, os.path.relpath(entry.path, root), st, newest):
+                rel = rel_folder + entry.name
+                if not _add(digest, rel, st, newest):
                     return None
                 if stat.S_ISLNK(st.st_mode):
                     digest.update(os.readlink(entry.path).encode("utf-8", "surrogateescape"))
@@ -56,7 +62,7 @@ def tree_stamp(root: Path, salt: str) -> str | None:
                     except OSError:
                         digest.update(b"dangling")
                 elif stat.S_ISDIR(st.st_mode) and depth < MAX_DEPTH and walks_into(entry.name):
-                    stack.append((entry.path, depth + 1))
+                    stack.append((entry.path, rel + "/", depth + 1))
     except (OSError, ValueError):
         return None
     return digest.hexdigest()

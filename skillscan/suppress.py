@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from skillscan import baseline as baseline_mod
 from skillscan.config import Config, settings_for
-from skillscan.directives import Directive, directives, selects
+from skillscan.directives import Directive, directives, has_directives, selects
 from skillscan.globs import matches_one
 from skillscan.model import Finding, Skill
 from skillscan.rules.schema import Rule
@@ -36,7 +37,11 @@ class Policy:
         """Inline directives count only in skills given as paths inside the project (D7)."""
         if self.honor_inline:
             return True
-        return skill.trusted_suppressions and skill.root.resolve().is_relative_to(self.project.resolve())
+        return skill.trusted_suppressions and skill.root.resolve().is_relative_to(self._real_project)
+
+    @cached_property
+    def _real_project(self) -> Path:
+        return self.project.resolve()
 
 
 def apply(findings: Sequence[Finding], config: Config, baseline: baseline_mod.Baseline | None = None, *,
@@ -47,7 +52,7 @@ def apply(findings: Sequence[Finding], config: Config, baseline: baseline_mod.Ba
     if policy.no_ignores:
         return _thresholds(result, config)
     skills = {f.skill.root: f.skill for f in findings}  # one trust decision per skill, not per finding
-    trusted = _directives(skill for skill in skills.values() if policy.trusts(skill))
+    trusted = _directives(skill for skill in skills.values() if has_directives(skill) and policy.trusts(skill))
     used = _apply_inline(result, trusted)
     result.extend(_unused(candidates, trusted, used, rules_ran, all_rules))
     for index, finding in enumerate(result):

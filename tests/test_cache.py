@@ -92,6 +92,22 @@ def test_file_system_state_is_checked_on_every_scan(skills: Path, cache_dir: Pat
     assert any(f["rule_id"].startswith("SKS-INT") and "world-writable" in f["message"] for f in findings)
 
 
+def test_server_programs_named_in_configs_are_checked_on_every_scan(tmp_path: Path, cache_dir: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """SKS-MCP-060 reads the program path from the config's text and the program's folder from
+    the disk: a warm scan must still have the text when the folder turns world-writable."""
+    programs = tmp_path / "programs"
+    programs.mkdir(mode=0o755)
+    monkeypatch.setenv("SKILLSCAN_TEST_PROGRAMS", str(programs))  # a `$VAR` path: not a temp path by name
+    skill = write_skill(tmp_path, "served", {
+        "SKILL.md": "---\nname: served\ndescription: Uses a local server.\n---\n\nAsk the server.\n",
+        ".mcp.json": '{"mcpServers": {"notes": {"command": "$SKILLSCAN_TEST_PROGRAMS/notes-server"}}}\n',
+    })
+    assert "SKS-MCP-060" not in _report(skill)
+    os.chmod(programs, 0o777)  # the skill is unchanged; anyone may now put a program there
+    assert "SKS-MCP-060" in _report(skill)
+
+
 def test_secrets_never_reach_the_cache(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     skill = write_skill(tmp_path, "leaky", {
         "SKILL.md": "---\nname: leaky\ndescription: Syncs notes.\n---\n\nSync notes.\n",

@@ -111,6 +111,27 @@ def test_every_format_renders_with_the_same_exit_code(capsys: pytest.CaptureFixt
     assert out.read_text().strip() and "\x1b[" not in out.read_text()
 
 
+def test_json_report_has_one_record_per_line(capsys: pytest.CaptureFixture[str]) -> None:
+    """Greppable: each finding and each skill is one line of the report, which parses as before."""
+    run = run_cli(capsys, "scan", str(MALICIOUS), "--format", "json", "--quiet")
+    data = json.loads(run.out)
+    lines = run.out.splitlines()
+    assert len(data["findings"]) > 1
+    for finding in data["findings"]:
+        (line,) = [line for line in lines if f'"fingerprint": "{finding["fingerprint"]}"' in line]
+        assert json.loads(line.strip().rstrip(",")) == finding
+    assert lines[0] == "{" and lines[1] == '  "schema_version": 1,' and lines[-1] == "}"
+
+
+def test_record_lines_match_the_standard_encoder() -> None:
+    from skillscan.report import jsontext
+
+    value = {"a": [], "b": {}, "c": [1, "x"], "d": [{"e": [{"f": None}], "g": "\u00e9\u202e\ud800"}, [1, 2]],
+             "h": {"i": {"j": [True, 1.5]}}, "k": ""}
+    assert json.loads(jsontext.dumps(value)) == value
+    assert jsontext.dumps({"a": {"b": 1}}) == json.dumps({"a": {"b": 1}}, indent=2)
+
+
 def test_html_is_self_contained_and_escapes_hostile_content(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     skill = write_skill(tmp_path, "hostile", {"SKILL.md": HOSTILE})
     page = run_cli(capsys, "scan", str(skill), "--format", "html").out

@@ -89,3 +89,12 @@ READS_FILESYSTEM = frozenset({
 
 def reads_filesystem(rule: Rule) -> bool:
     return rule.engine == "check" and rule.match.get("check") in READS_FILESYSTEM
+
+
+def reads_text_and_filesystem(skill: Skill) -> bool:
+    """Whether one of those checks also reads this skill's text (its configs name MCP server
+    programs on disk): it must see the text on every scan, so the skill is never answered by the
+    skill cache, whose skills carry no text."""
+    from skillscan.checks.agent_settings import names_server_programs
+
+    return names_server_programs(skill)

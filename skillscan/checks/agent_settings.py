@@ -24,10 +24,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from skillscan.checks import mcp_config
+from skillscan.checks import fsfacts, mcp_config
 from skillscan.model import Artifact, ArtifactKind, Match, Skill, Span
 from skillscan.parse import agentconfig
-from skillscan.parse.agentconfig import ConfigDoc, Hook
+from skillscan.parse.agentconfig import ConfigDoc, Hook, McpServer
 from skillscan.rules.schema import Rule
 
 # What PER-015 treats as a risky hook command, read here from the parsed command.
@@ -122,17 +122,31 @@ def writable_server_program(rule: Rule, skill: Skill) -> Iterator[Match]:
     """An MCP server program (or the script its interpreter runs) that anyone on this machine can
     replace: the file is world-writable, sits in a world-writable folder without the sticky bit,
     or does not exist yet in a world-writable folder. Temp folders by name are SKS-MCP-024."""
+    for artifact, doc, server, programs in _server_programs(skill):
+        for word, path in programs:
+            problem = _writable(path)
+            if problem:
+                yield _match(rule, artifact, _value_line(doc, server.path, word) or server.line, word,
+                             f"server {server.name!r}: {problem}")
+                break
+
+
+def names_server_programs(skill: Skill) -> bool:
+    """Whether the skill's configs name MCP server programs by absolute path: what
+    `writable_server_program` reads from the text, on every scan."""
+    return any(programs for *_, programs in _server_programs(skill))
+
+
+def _server_programs(skill: Skill) -> Iterator[tuple[Artifact, ConfigDoc, McpServer, list[tuple[str, Path]]]]:
+    """(config, document, server, [(word, absolute path)]) for every MCP server in the configs."""
     for artifact, doc in _documents(skill):
         for server in doc.servers():
+            programs = []
             for word in mcp_config._program_words(list(server.command)):
                 expanded = os.path.expanduser(os.path.expandvars(word.strip("\"'")))
-                if not os.path.isabs(expanded) or mcp_config._TEMP_PATH.match(word):
-                    continue  # a temp folder named outright is SKS-MCP-024's
-                problem = _writable(Path(expanded))
-                if problem:
-                    yield _match(rule, artifact, _value_line(doc, server.path, word) or server.line, word,
-                                 f"server {server.name!r}: {problem}")
-                    break
+                if os.path.isabs(expanded) and not mcp_config._TEMP_PATH.match(word):
+                    programs.append((word, Path(expanded)))  # a temp folder named outright is SKS-MCP-024's
+            yield artifact, doc, server, programs
 
 
 # ---------------------------------------------------------------- analyses
@@ -201,24 +215,16 @@ def _writable(path: Path) -> str:
         mode = os.stat(real).st_mode
     except OSError:
         for folder in real.parents:  # missing: whoever may create it decides what runs
-            try:
-                folder_mode = os.stat(folder).st_mode
-            except OSError:
+            if (folder_stat := fsfacts.folder_stat(str(folder))) is None:
                 continue
-            if folder_mode & stat.S_IWOTH:
+            if folder_stat.st_mode & stat.S_IWOTH:
                 return f"{path} does not exist and anyone may create it in the world-writable folder {folder}"
             return ""
         return ""
     if mode & stat.S_IWOTH:
         return f"{path} is world-writable ({stat.S_IMODE(mode):04o})"
-    for folder in real.parents:
-        try:
-            folder_mode = os.stat(folder).st_mode
-        except OSError:
-            continue
-        if folder_mode & stat.S_IWOTH and not folder_mode & stat.S_ISVTX:
-            return f"{path} sits in the world-writable folder {folder}"
-    return ""
+    folder = fsfacts.open_ancestor(str(real.parent), sticky_protects=True)
+    return f"{path} sits in the world-writable folder {folder}" if folder is not None else ""
 
 
 def _local(url: str) -> bool:

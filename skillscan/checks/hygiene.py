@@ -9,18 +9,16 @@ ones on line 1 of the file (a placeholder location when the file was not loaded 
 from __future__ import annotations
 
 import fnmatch
-import os
 import stat
 import tempfile
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from skillscan.checks import fsfacts
 from skillscan.model import Artifact, ArtifactKind, Match, Skill, Span
 from skillscan.rules.schema import Rule
 
-MAX_ENTRIES = 20_000
-_SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 PARTIAL_PATTERNS = ("*.tmp", "*.part", "*~", ".#*", "*.swp", "*.swo", "*.new")
 _TEMP_ROOTS = ("/tmp", "/var/tmp", "/dev/shm", "/private/tmp", "/private/var/folders")
 _LINE1 = Span(1, 1, 1, 1)
@@ -28,7 +26,7 @@ _LINE1 = Span(1, 1, 1, 1)
 
 def world_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
     """Files or folders of the skill that any local user may write."""
-    for rel, st in _entries(skill.root):
+    for rel, st in fsfacts.entries(skill.root):
         if st.st_mode & stat.S_IWOTH:
             yield _match(rule, skill, rel, f"{_label(rel)} is world-writable ({stat.S_IMODE(st.st_mode):04o})")
 
@@ -36,11 +34,11 @@ def world_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
 def group_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
     """Writable by a group that has other members, or owned by a user (not root) other than the
     owner of the folder the skill is installed in — the agent's user, whoever runs the scan."""
-    try:
-        owner = os.stat(skill.root.absolute().parent).st_uid
-    except OSError:
+    parent = fsfacts.folder_stat(str(skill.root.absolute().parent))
+    if parent is None:
         return
-    for rel, st in _entries(skill.root):
+    owner = parent.st_uid
+    for rel, st in fsfacts.entries(skill.root):
         if st.st_mode & stat.S_IWOTH:
             continue  # world-writable is its own, more severe rule
         if st.st_mode & stat.S_IWGRP and _shared_group(st.st_gid, st.st_uid):
@@ -53,25 +51,18 @@ def group_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
 def linked_into_temp(rule: Rule, skill: Skill) -> Iterator[Match]:
     """The skill folder resolves (through a symlink) into a temp or world-writable folder, or sits
     in a world-writable folder without the sticky bit: others can replace it wholesale."""
-    root = skill.root
-    try:
-        literal, real = root.absolute(), root.resolve(strict=True)
-    except (OSError, RuntimeError):
+    literal, real = skill.root.absolute(), fsfacts.real_path(skill.root)
+    if real is None:
         return
     linked = literal != real
-    temp = next((t for t in _temp_roots() if real == t or real.is_relative_to(t)), None)
-    if linked and temp is not None:
+    temp = next((t for t in _temp_roots() if real == t or real.is_relative_to(t)), None) if linked else None
+    if temp is not None:
         yield _match(rule, skill, ".", f"skill folder {literal} is a link into the temporary folder {temp} ({real})")
         return
-    for folder in real.parents:
-        try:
-            mode = folder.stat().st_mode
-        except OSError:
-            continue
-        if mode & stat.S_IWOTH and (linked or not mode & stat.S_ISVTX):
-            how = "is a link into" if linked else "sits in"
-            yield _match(rule, skill, ".", f"skill folder {literal} {how} the world-writable folder {folder}")
-            return
+    folder = fsfacts.open_ancestor(str(real.parent), sticky_protects=not linked)
+    if folder is not None:
+        how = "is a link into" if linked else "sits in"
+        yield _match(rule, skill, ".", f"skill folder {literal} {how} the world-writable folder {folder}")
 
 
 def partial_files(rule: Rule, skill: Skill) -> Iterator[Match]:
@@ -94,43 +85,11 @@ def uncommitted_changes(rule: Rule, skill: Skill) -> Iterator[Match]:
         return
     from skillscan.integrity.gitindex import uncommitted
 
-    for rel, state in uncommitted(skill.root):
+    for rel, state in uncommitted(skill.root, fsfacts.repository, fsfacts.index):
         yield _match(rule, skill, rel, f"{rel} {state} since the last commit")
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-def _entries(root: Path) -> Iterator[tuple[str, os.stat_result]]:
-    """(relative path, lstat) of the folder and everything in it; symlinks are not followed
-    (their own modes mean nothing) and not reported."""
-    try:
-        top = os.stat(root)
-    except OSError:
-        return
-    yield ".", top
-    stack, count = [("", root)], 0
-    while stack and count < MAX_ENTRIES:
-        rel_dir, folder = stack.pop()
-        try:
-            with os.scandir(folder) as it:
-                children = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue
-        for child in children:
-            count += 1
-            rel = f"{rel_dir}/{child.name}" if rel_dir else child.name
-            try:
-                st = child.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                if child.name in _SKIP_DIRS:
-                    continue
-                stack.append((rel, Path(child.path)))
-            yield rel, st
-
 
 def _match(rule: Rule, skill: Skill, rel: str, text: str) -> Match:
     rule_id = rule.id
@@ -179,7 +138,7 @@ def _user_name(uid: int) -> str:
         return str(uid)
 
 
-@lru_cache(maxsize=1)
+@fsfacts.per_scan(maxsize=1)  # TMPDIR may differ in the next scan of a long-lived process
 def _temp_roots() -> tuple[Path, ...]:
     roots = {Path(t) for t in _TEMP_ROOTS}
     roots.add(Path(tempfile.gettempdir()))

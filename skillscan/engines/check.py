@@ -29,8 +29,9 @@ class CheckEngine:
             raise RulePackError(f"{rule.source}: field 'match.check'", f"unknown check {name!r}")
 
     def prepare(self, rules: Sequence[Rule]) -> list[tuple[Rule, Any]]:
-        from skillscan.checks import check_function
+        from skillscan.checks import check_function, fsfacts
 
+        fsfacts.forget()  # a new scan: the disk may have changed since the last one
         return [(rule, check_function(rule.match["check"])) for rule in rules]
 
     def run(self, prepared: list[tuple[Rule, Any]], skill: Skill, errors: list[ScanError]) -> Iterator[Match]:

@@ -13,6 +13,7 @@ import hashlib
 import os
 import stat
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,14 +36,21 @@ class IndexEntry:
     trusted: bool  # assume-unchanged / skip-worktree
 
 
-def read_index(repo: GitRepo) -> list[IndexEntry] | None:
+@dataclass(frozen=True)
+class Index:
+    entries: list[IndexEntry]
+    algorithm: str  # of the object ids: "sha1" or "sha256"
+
+
+def read_index(repo: GitRepo) -> Index | None:
     data = read_regular(repo.gitdir / "index", MAX_INDEX_BYTES)
     if data is None or len(data) < 12 or data[:4] != b"DIRC":
         return None
     version, count = struct.unpack(">II", data[4:12])
     if version not in (2, 3, 4):
         return None
-    oid_len = 32 if _sha256_repo(repo) else 20
+    algorithm = "sha256" if _sha256_repo(repo) else "sha1"
+    oid_len = 32 if algorithm == "sha256" else 20
     entries, offset, previous = [], 12, b""
     try:
         for _ in range(count):
@@ -73,7 +81,7 @@ def read_index(repo: GitRepo) -> list[IndexEntry] | None:
                                       bool(flags & _ASSUME_VALID or extended & _SKIP_WORKTREE)))
     except (struct.error, ValueError, IndexError):
         return None
-    return entries
+    return Index(entries, algorithm)
 
 
 def _varint(data: bytes, offset: int) -> tuple[int, int]:
@@ -93,20 +101,23 @@ def _sha256_repo(repo: GitRepo) -> bool:
     return b"objectformat = sha256" in config.lower().replace(b"\t", b" ")
 
 
-def uncommitted(folder: Path) -> list[tuple[str, str]]:
-    """(path relative to `folder`, "modified" | "deleted" | "type changed" | "mode changed") for tracked files."""
-    repo = find_repo(folder.resolve())
+def uncommitted(folder: Path, locate: Callable[[Path], GitRepo | None] = find_repo,
+                read: Callable[[GitRepo], Index | None] = read_index) -> list[tuple[str, str]]:
+    """(path relative to `folder`, "modified" | "deleted" | "type changed" | "mode changed") for
+    tracked files. `locate` and `read` let a scan share one lookup among sibling folders."""
+    real = folder.resolve()
+    repo = locate(real)
     if repo is None:
         return []
-    entries = read_index(repo)
-    if entries is None:
+    index = read(repo)
+    if index is None:
         return []
     try:
-        prefix = folder.resolve().relative_to(repo.worktree.resolve()).as_posix()
+        prefix = real.relative_to(repo.worktree.resolve()).as_posix()
     except ValueError:
         return []
     prefix = "" if prefix == "." else prefix + "/"
-    algorithm = "sha256" if _sha256_repo(repo) else "sha1"
+    entries, algorithm = index.entries, index.algorithm
     changes = []
     for entry in entries:
         if not entry.path.startswith(prefix) or entry.trusted or stat.S_IFMT(entry.mode) == 0o160000:

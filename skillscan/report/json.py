@@ -5,18 +5,17 @@ A frozen contract: fields may be added; renaming or removing one means schema_ve
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from skillscan import __version__
 from skillscan.model import ArtifactKind, Finding, ScanResult, Severity, Skill
-from skillscan.report import counts_by_severity, exit_code
+from skillscan.report import counts_by_severity, exit_code, jsontext
 
 SCHEMA_VERSION = 1
 
 
 def render_json(result: ScanResult, fail_on: Severity) -> str:
-    return json.dumps(report_dict(result, fail_on), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(report_dict(result, fail_on)) + "\n"
 
 
 def report_dict(result: ScanResult, fail_on: Severity) -> dict[str, Any]:

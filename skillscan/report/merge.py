@@ -27,6 +27,7 @@ from typing import Any
 
 from skillscan.errors import UsageError
 from skillscan.model import Severity
+from skillscan.report import jsontext
 
 JSON = "json"
 SARIF = "sarif"
@@ -98,7 +99,7 @@ def merge_files(paths: Sequence[Path], fmt: str | None = None, fail_on: Severity
 
 
 def render(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(data) + "\n"
 
 
 # --- JSON -------------------------------------------------------------------------------------

@@ -10,14 +10,13 @@ Validated against the OASIS schema in tests/schemas/sarif-schema-2.1.0.json.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from skillscan import __version__
 from skillscan.model import Confidence, Finding, ScanResult, Severity, Skill
-from skillscan.report import HOMEPAGE, exit_code, help_uri, suppression_layer, suppression_reason
+from skillscan.report import HOMEPAGE, exit_code, help_uri, jsontext, suppression_layer, suppression_reason
 from skillscan.rules.schema import Rule
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -36,7 +35,7 @@ def level(severity: Severity) -> str:
 
 
 def render_sarif(result: ScanResult, fail_on: Severity, source_root: Path | None = None) -> str:
-    return json.dumps(sarif_dict(result, fail_on, source_root), indent=2, ensure_ascii=False) + "\n"
+    return jsontext.dumps(sarif_dict(result, fail_on, source_root)) + "\n"
 
 
 def sarif_dict(result: ScanResult, fail_on: Severity, source_root: Path | None = None) -> dict[str, Any]:
