@@ -57,9 +57,16 @@ def read_sections(path: Path, *sections: str) -> list[dict[str, Any]]:
 class ResultCache:
     def __init__(self, directory: Path, key: str) -> None:
         self.path = directory / f"results-{key}.json"
-        (self.entries,) = read_sections(self.path, "files")
+        self._entries: dict[str, Any] | None = None
         self.touched: set[str] = set()
         self.dirty = False
+
+    @property
+    def entries(self) -> dict[str, Any]:
+        """Read on first use: a scan the skill cache answers whole never needs it."""
+        if self._entries is None:
+            (self._entries,) = read_sections(self.path, "files")
+        return self._entries
 
     @staticmethod
     def file_key(path: PurePosixPath, sha256: str) -> str:

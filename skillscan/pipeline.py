@@ -16,7 +16,7 @@ from skillscan.engines import Availability, availabilities
 from skillscan.discovery import SkillRoot, discover_installed, discover_paths, skill_md
 from skillscan.load import LoadedSkill, load_skill
 from skillscan.matching import match_and_build
-from skillscan.checks import reads_filesystem
+from skillscan.checks import reads_filesystem, reruns_on_cached_skills
 from skillscan.model import Finding, RulePackInfo, ScanError, ScanResult, Skill
 from skillscan.skillcache import SkillCache, cacheable, skill_key
 from skillscan.realpaths import RealPaths
@@ -115,9 +115,11 @@ def scan(
         progress.analysing(pending)
     # Workers start before the parse stage, so their start-up overlaps it. (Imported here: a
     # scan the caches answer needs neither workers nor the parser.)
-    from skillscan import parallel
+    pool = None
+    if pending:
+        from skillscan import parallel
 
-    pool = parallel.start(rules, states, options.jobs or parallel.default_workers(), pending) if pending else None
+        pool = parallel.start(rules, states, options.jobs or parallel.default_workers(), pending)
     prepared = [r.parse(options.config) if isinstance(r, _Pending) else r for r in read]
     skills = [p.skill for p in prepared]
     fresh = [p for p in prepared if p.findings is None]
@@ -126,7 +128,8 @@ def scan(
                                               caches.files if caches else None, states, pool)
     answered = [p.skill for p in prepared if p.findings is not None]
     if answered:  # checks of file-system state (modes, owners, git index) are never cached
-        findings += match_and_build([r for r in rules if reads_filesystem(r)], answered, errors, timings, states=states)[0]
+        findings += match_and_build([r for r in rules if reruns_on_cached_skills(r)], answered, errors, timings,
+                                    states=states)[0]
         findings += [f for p in prepared for f in p.findings or ()]
     if caches is not None:
         caches.remember(fresh, findings, rules, errors)

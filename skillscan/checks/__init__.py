@@ -87,14 +87,24 @@ READS_FILESYSTEM = frozenset({
 })
 
 
+# Of those, the ones that read the skill's text as well (which programs its configs name).
+_READS_TEXT_TOO = frozenset({"agent_settings.writable_server_program"})
+
+
 def reads_filesystem(rule: Rule) -> bool:
     return rule.engine == "check" and rule.match.get("check") in READS_FILESYSTEM
 
 
+def reruns_on_cached_skills(rule: Rule) -> bool:
+    """A check of file-system state that needs no text: it runs again on every skill the skill
+    cache answers (the text-reading ones have nothing to read there: see below)."""
+    return reads_filesystem(rule) and rule.match.get("check") not in _READS_TEXT_TOO
+
+
 def reads_text_and_filesystem(skill: Skill) -> bool:
-    """Whether one of those checks also reads this skill's text (its configs name MCP server
-    programs on disk): it must see the text on every scan, so the skill is never answered by the
-    skill cache, whose skills carry no text."""
+    """Whether a check of file-system state also reads this skill's text (its configs name MCP
+    server programs on disk): it must see the text on every scan, so the skill is never answered
+    by the skill cache, whose skills carry no text."""
     from skillscan.checks.agent_settings import names_server_programs
 
     return names_server_programs(skill)

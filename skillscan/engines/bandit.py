@@ -68,15 +68,17 @@ class BanditEngine:
 
     def availability(self) -> Availability:
         # Asked without importing bandit (a tenth of a second): a scan the cache answers never runs it.
-        from importlib.metadata import PackageNotFoundError, version
         from importlib.util import find_spec
 
+        from skillscan.distributions import installed_version
+
         try:
-            if find_spec("bandit") is None:
-                return Availability(False, reason="bandit is not installed")
-            return Availability(True, f"bandit {version('bandit')}")
-        except (PackageNotFoundError, ImportError, ValueError) as error:
+            version = installed_version("bandit") if find_spec("bandit") is not None else None
+        except (ImportError, ValueError) as error:
             return Availability(False, reason=f"bandit is not installed: {error}")
+        if version is None:
+            return Availability(False, reason="bandit is not installed")
+        return Availability(True, f"bandit {version}")
 
     def validate(self, rule: Rule) -> None:
         unknown = set(rule.match) - {"test_id", "keywords"}

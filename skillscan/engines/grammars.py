@@ -58,15 +58,13 @@ def grammar_for(artifact: Artifact) -> str | None:
 
 
 def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+    from skillscan.distributions import installed_version
 
     found = {}
     for module_name, _ in set(GRAMMARS.values()):
         dist = module_name.replace("_", "-")
-        try:
-            found[dist] = version(dist)
-        except PackageNotFoundError:
-            pass
+        if (version := installed_version(dist)) is not None:
+            found[dist] = version
     return found
 
 

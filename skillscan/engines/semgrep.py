@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -34,8 +33,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, ClassVar
-
-import yaml
 
 from skillscan.engines import Availability
 from skillscan.engines.staging import StagingDir
@@ -64,6 +61,8 @@ def find_semgrep() -> str | None:
     configured = os.environ.get("SKILLSCAN_SEMGREP")
     if configured is not None:
         return configured if configured and os.access(configured, os.X_OK) else None
+    import shutil
+
     on_path = shutil.which("semgrep")
     if on_path:
         return on_path
@@ -73,12 +72,9 @@ def find_semgrep() -> str | None:
 
 def _installed_version() -> str | None:
     """The semgrep package's version, when it is installed here: asking the binary costs seconds."""
-    from importlib.metadata import PackageNotFoundError, version
+    from skillscan.distributions import installed_version
 
-    try:
-        return version("semgrep")
-    except PackageNotFoundError:
-        return None
+    return installed_version("semgrep")
 
 
 @lru_cache(maxsize=8)
@@ -124,6 +120,8 @@ class SemgrepEngine:
                 check_id = rule.id if len(bodies) == 1 else f"{rule.id}--{number}"
                 config.append({**body, "id": check_id, "message": rule.title, "severity": "ERROR"})
         languages = frozenset(_LANGUAGES[str(l).lower()] for r in rules for b in _bodies(r) for l in b["languages"])
+        import yaml
+
         return _Prepared({r.id: r for r in rules}, yaml.safe_dump({"rules": config}, sort_keys=False), languages)
 
     def run(self, prepared: _Prepared, skill: Skill, errors: list[ScanError]) -> Iterator[Match]:

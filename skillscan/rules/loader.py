@@ -16,13 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from skillscan import __version__
 from skillscan.errors import RulePackError
 from skillscan.rules.schema import Rule, parse_rule
 
-_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -54,13 +51,25 @@ def load_packs(extra_dirs: Sequence[Path] = (), fresh: bool = False) -> tuple[Ru
     return tuple(packs)
 
 
+_MANIFEST = "pack.yaml"
+
+
 def load_pack(root: Path, fresh: bool = False) -> RulePack:
     from skillscan.engines import get_engine
 
-    manifest_path = root / "pack.yaml"
+    manifest_path = root / _MANIFEST
     if not manifest_path.is_file():
         raise RulePackError(str(root), "not a rule pack: pack.yaml not found")
-    manifest = _read_yaml(manifest_path)
+    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
+    contents = {path: path.read_bytes() for path in files}
+    digest = _digest(root, contents)
+    # A pack already validated by this version is read back from JSON (no YAML, no regex
+    # compilation at start-up); the key is the digest over every file, so any edit revalidates.
+    cached = None if fresh else _cached_pack(digest)
+    validated = cached is not None and _MANIFEST in cached
+    if cached is None or not validated:
+        cached = {str(p.relative_to(root)): _parse_yaml(contents[p], p) for p in files}
+    manifest = cached[_MANIFEST]
     if not isinstance(manifest, Mapping):
         raise RulePackError(str(manifest_path), "must hold a mapping")
     for key in ("name", "version", "min_skillscan"):
@@ -71,21 +80,10 @@ def load_pack(root: Path, fresh: bool = False) -> RulePack:
             f"{manifest_path}: field 'min_skillscan'",
             f"pack needs skillscan >= {manifest['min_skillscan']}, this is {__version__}",
         )
-    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
-    contents = {path: path.read_bytes() for path in files}
-    digest = _digest(root, contents)
-    # A pack already validated by this version is read back from JSON (no YAML, no regex
-    # compilation at start-up); the key is the digest over every file, so any edit revalidates.
-    cached = None if fresh else _cached_pack(digest)
-    if cached is None:
-        cached = {str(p.relative_to(root)): _parse_yaml(contents[p], p) for p in files if p != manifest_path}
-        validated = False
-    else:
-        validated = True
     lists = _load_lists(root, {Path(k): v for k, v in cached.items() if Path(k).parent.name == "lists"})
     rules = []
     for relative, data in sorted(cached.items()):
-        if Path(relative).parent.name == "lists":
+        if relative == _MANIFEST or Path(relative).parent.name == "lists":
             continue
         source = str((root / relative).relative_to(root.parent))
         rule = parse_rule(data, source, manifest["name"])
@@ -117,16 +115,11 @@ def check_unique(rules: Iterable[Rule]) -> None:
             owners[name] = rule.source
 
 
-def _read_yaml(path: Path) -> Any:
-    try:
-        return _parse_yaml(path.read_bytes(), path)
-    except OSError as error:
-        raise RulePackError(str(path), f"cannot read: {error}") from None
-
-
 def _parse_yaml(data: bytes, path: Path) -> Any:
+    import yaml  # here: a pack validated before is read back from JSON, without YAML
+
     try:
-        return yaml.load(data.decode("utf-8"), Loader=_Loader)  # noqa: S506 - safe loader
+        return yaml.load(data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise RulePackError(str(path), f"cannot read: {error}") from None
 
