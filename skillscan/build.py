@@ -12,7 +12,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 
-from skillscan import context as context_stage
 from skillscan.model import Finding, Location, Match, Polarity, Skill
 from skillscan.rules.schema import Rule
 from skillscan.secrets import mask, mask_known
@@ -36,6 +35,8 @@ def build_findings(matches: Iterable[Match], rules: Mapping[str, Rule], skill: S
 def _finding(
     rule: Rule, match: Match, skill: Skill, secrets: set[str], occurrences: Counter[tuple[str, str, str]]
 ) -> Finding:
+    from skillscan import context as context_stage  # here: a scan the caches answer builds nothing
+
     artifact = match.artifact
     line = _line(match)
     column = match.span.start_col

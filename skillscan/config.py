@@ -9,7 +9,6 @@ directory (your repository): a skill downloaded elsewhere must not silence itsel
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -136,6 +135,8 @@ def load(path: Path) -> Config:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    import tomllib  # here: most scans have no config file to read
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:

@@ -77,10 +77,8 @@ def walk(start: Path, max_depth: int = MAX_WALK_DEPTH) -> Iterator[Path]:
         return
     try:
         with os.scandir(start) as entries:
-            children = sorted(
-                Path(e.path) for e in entries
-                if e.is_dir(follow_symlinks=False) and e.name not in IGNORED_DIRS
-            )
+            children = [Path(path) for path in sorted(  # (sorting strings, not Paths: far cheaper)
+                e.path for e in entries if e.is_dir(follow_symlinks=False) and e.name not in IGNORED_DIRS)]
             # A symlinked skill folder directly inside a skills folder is how many clients
             # install skills; follow it one level, but never walk on through symlinks.
             linked = sorted(

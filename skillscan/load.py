@@ -15,7 +15,6 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from skillscan import archives
 from skillscan.model import SkippedFile
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
@@ -292,7 +291,11 @@ def _add(rel: PurePosixPath, data: bytes, mode: int, files: list[LoadedFile], sk
     text = decode(data)
     magic = sniff_magic(data) if text is None else ""
     files.append(LoadedFile(rel, text, hashlib.sha256(data).hexdigest(), len(data), mode, magic))
-    if text is None and archives.is_archive(data):
+    if text is None:
+        from skillscan import archives  # here: a scan the caches answer opens no file at all
+
+        if not archives.is_archive(data):
+            return
         for member, content, reason in archives.members(rel, data):
             if content is None:
                 skipped.append(SkippedFile(member, "archive-member", reason))

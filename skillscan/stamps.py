@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import struct
 import time
 from pathlib import Path
 
@@ -58,23 +59,26 @@ def tree_stamp(root: Path, salt: str, real_paths: RealPaths | None = None) -> st
                     digest.update(os.readlink(entry.path).encode("utf-8", "surrogateescape"))
                     try:
                         followed = os.stat(entry.path)
-                        digest.update(repr(_signature(followed)).encode())
+                        digest.update(_signature(followed))
                     except OSError:
                         digest.update(b"dangling")
                 elif stat.S_ISDIR(st.st_mode) and depth < MAX_DEPTH and walks_into(entry.name):
                     stack.append((entry.path, rel + "/", depth + 1))
-    except (OSError, ValueError):
+    except (OSError, ValueError, struct.error):  # (struct: a value wider than 64 bits, as some file systems give)
         return None
     return digest.hexdigest()
 
 
-def _signature(st: os.stat_result) -> tuple[int, ...]:
-    return (st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+_SIGNATURE = struct.Struct("<QQqqQQ")
+
+
+def _signature(st: os.stat_result) -> bytes:
+    return _SIGNATURE.pack(st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def _add(digest: hashlib._Hash, rel: str, st: os.stat_result, newest: int) -> bool:
     """Feed one entry; False when it changed too recently to be trusted."""
     if max(st.st_mtime_ns, st.st_ctime_ns) > newest:
         return False
-    digest.update(rel.encode("utf-8", "surrogateescape") + b"\0" + repr(_signature(st)).encode() + b"\n")
+    digest.update(rel.encode("utf-8", "surrogateescape") + b"\0" + _signature(st))
     return True

@@ -59,11 +59,10 @@ def folder_stat(folder: str) -> os.stat_result | None:
         return None
 
 
-def real_path(path: Path) -> Path | None:
+def real_path(path: Path) -> str | None:
     """`path` as `Path.resolve(strict=True)` gives it (None: missing or a link loop), the answer
     for its parent folder shared with its siblings."""
-    real = _REAL_PATHS.of(path)
-    return Path(real) if real is not None else None
+    return _REAL_PATHS.of(path)
 
 
 @per_scan(maxsize=4096)

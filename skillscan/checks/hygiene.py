@@ -9,6 +9,7 @@ ones on line 1 of the file (a placeholder location when the file was not loaded 
 from __future__ import annotations
 
 import fnmatch
+import os
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -54,12 +55,14 @@ def linked_into_temp(rule: Rule, skill: Skill) -> Iterator[Match]:
     literal, real = skill.root.absolute(), fsfacts.real_path(skill.root)
     if real is None:
         return
-    linked = literal != real
-    temp = next((t for t in _temp_roots() if real == t or real.is_relative_to(t)), None) if linked else None
-    if temp is not None:
-        yield _match(rule, skill, ".", f"skill folder {literal} is a link into the temporary folder {temp} ({real})")
-        return
-    folder = fsfacts.open_ancestor(str(real.parent), sticky_protects=not linked)
+    linked = str(literal) != real
+    if linked:
+        resolved = Path(real)
+        temp = next((t for t in _temp_roots() if resolved == t or resolved.is_relative_to(t)), None)
+        if temp is not None:
+            yield _match(rule, skill, ".", f"skill folder {literal} is a link into the temporary folder {temp} ({real})")
+            return
+    folder = fsfacts.open_ancestor(os.path.dirname(real), sticky_protects=not linked)
     if folder is not None:
         how = "is a link into" if linked else "sits in"
         yield _match(rule, skill, ".", f"skill folder {literal} {how} the world-writable folder {folder}")

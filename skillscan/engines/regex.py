@@ -57,18 +57,21 @@ def expand_list_references(body: Mapping[str, Any], lists: Mapping[str, tuple[st
     def in_pattern(pattern: str) -> str:
         return _LIST_REFERENCE.sub(lambda m: "(?:" + "|".join(re2_escape(i) for i in items(m.group(1))) + ")", pattern)
 
+    def refers(value: Any) -> bool:
+        return isinstance(value, list) and any(isinstance(v, str) and "{{list:" in v for v in value)
+
     changed = dict(body)
     for key in _PATTERN_KEYS:
-        if isinstance(body.get(key), list):
+        if refers(body.get(key)):
             changed[key] = [in_pattern(p) if isinstance(p, str) else p for p in body[key]]
     for key in ("keywords", "allow_hosts"):
-        if isinstance(body.get(key), list):
+        if refers(body.get(key)):
             expanded: list[Any] = []
             for entry in body[key]:
                 reference = _LIST_REFERENCE.fullmatch(entry) if isinstance(entry, str) else None
                 expanded.extend(items(reference.group(1)) if reference else [entry])
             changed[key] = expanded
-    return changed
+    return changed if changed != body else body
 
 
 @lru_cache(maxsize=4096)
