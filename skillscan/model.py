@@ -13,6 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # only for annotations: rules.schema imports this module
+    from skillscan.disk import Listing
     from skillscan.rules.schema import Rule
 
 
@@ -165,6 +166,9 @@ class Skill:
     skipped: tuple[SkippedFile, ...] = ()
     parse_issues: tuple[ParseIssue, ...] = ()
     symlinks: tuple[tuple[PurePosixPath, str], ...] = ()  # (link path, target as written)
+    # The folder on disk as the scan found it (modes, owners, times), for checks of file-system
+    # state; None for skills that are not on disk (rule examples) or were listed by nobody.
+    disk: Listing | None = field(default=None, compare=False, repr=False)
 
     @property
     def description(self) -> str:

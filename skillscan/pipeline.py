@@ -13,6 +13,7 @@ from skillscan.cache import ResultCache
 from skillscan.baseline import Baseline
 from skillscan.config import Config, check_against, with_rule_settings
 from skillscan.engines import Availability, availabilities
+from skillscan.disk import Listing, list_tree
 from skillscan.discovery import SkillRoot, discover_installed, discover_paths, skill_md
 from skillscan.load import LoadedSkill, load_skill
 from skillscan.matching import match_and_build
@@ -175,11 +176,12 @@ class _Pending:
     pruned: bool
     key: str
     stamp: str | None
+    listing: Listing | None
 
     def parse(self, config: Config) -> _Prepared:
         from skillscan import parse
 
-        skill = parse.parse_skill(self.loaded, self.root.client, self.root.scope)
+        skill = replace(parse.parse_skill(self.loaded, self.root.client, self.root.scope), disk=self.listing)
         return _Prepared(config.prune(skill) if self.pruned else skill, self.key, stamp=self.stamp)
 
 
@@ -187,20 +189,22 @@ def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | 
     # A skill folder named on the command line is scanned whole; others obey the config's `exclude`.
     pruned = not named and bool(options.config.exclude)
     stamp = None
+    listing = list_tree(root.path)  # one look at the folder for the stamp and the file-system checks
     if caches is not None:
         config = options.config
         salt = repr((root.client, root.scope, options.max_file_bytes, pruned and (str(config.root), config.exclude)))
-        stamp = tree_stamp(root.path, salt, caches.real_paths)
-        if (key := caches.skills.key_of(stamp)) is not None and (hit := caches.skills.lookup(key)) is not None:
+        stamp = tree_stamp(root.path, listing, salt, caches.real_paths)
+        key = caches.skills.key_of(stamp)
+        if key is not None and (hit := caches.skills.lookup(key, listing)) is not None:
             return _Prepared(hit[0], key, hit[1], stamp)  # untouched since a scan that read it: no file read
     loaded = load_skill(root.path, options.max_file_bytes)
     key = ""
     if caches is not None:
         key = skill_key(loaded, root.client, root.scope, _excluded_files(loaded, options.config) if pruned else [])
-        if (hit := caches.skills.lookup(key)) is not None:
+        if (hit := caches.skills.lookup(key, listing)) is not None:
             caches.skills.remember_stamp(stamp, key)
             return _Prepared(hit[0], key, hit[1], stamp)
-    return _Pending(loaded, root, pruned, key, stamp)
+    return _Pending(loaded, root, pruned, key, stamp, listing)
 
 
 def _excluded_files(loaded: LoadedSkill, config: Config) -> list[str]:

@@ -29,6 +29,7 @@ from typing import Any
 from skillscan.cache import FORMAT, bounded, read_sections, write_json_atomically
 from skillscan.checks import reads_text_and_filesystem
 from skillscan.directives import has_directives
+from skillscan.disk import Listing
 from skillscan.load import LoadedSkill
 from skillscan.model import (
     Artifact,
@@ -77,12 +78,13 @@ class SkillCache:
             self.touched.add(stamp)
             self.dirty = True
 
-    def lookup(self, key: str) -> tuple[Skill, list[Finding]] | None:
+    def lookup(self, key: str, disk: Listing | None = None) -> tuple[Skill, list[Finding]] | None:
+        """The skill and its findings, with `disk` (its folder as this scan found it) attached."""
         record = self.entries.get(key)
         if record is None:
             return None
         try:
-            skill = _skill(record["skill"])
+            skill = _skill(record["skill"], disk)
             findings = [_finding(r, skill) for r in record["findings"]]
         except (KeyError, TypeError, ValueError):
             return None  # damaged or foreign: analyse again (costs time, never correctness)
@@ -125,7 +127,7 @@ def _skill_record(skill: Skill) -> dict[str, Any]:
     }
 
 
-def _skill(record: dict[str, Any]) -> Skill:
+def _skill(record: dict[str, Any], disk: Listing | None) -> Skill:
     """The skill as reports and the filesystem checks see it: real files without their text."""
     return Skill(
         root=Path(record["root"]), name=str(record["name"]), client=str(record["client"]), scope=str(record["scope"]),
@@ -136,6 +138,7 @@ def _skill(record: dict[str, Any]) -> Skill:
         parse_issues=tuple(ParseIssue(str(code), _path(p), int(line), str(message))
                            for code, p, line, message in record["issues"]),
         symlinks=tuple((_path(link), str(target)) for link, target in record["symlinks"]),
+        disk=disk,
     )
 
 

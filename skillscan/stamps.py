@@ -1,8 +1,9 @@
 """Tree stamps: has anything in a skill folder changed, answered from metadata alone.
 
-A stamp hashes what `lstat` says of the folder and of every entry below it (type and mode,
-size, modification and change times in nanoseconds, inode and device; a symlink's target and
-what it resolves to), as git's index does. It lets a re-scan find a skill in the skill cache
+A stamp hashes what `lstat` says of the folder and of every entry below it that the loader
+reads (type and mode, size, modification and change times in nanoseconds, inode and device; a
+symlink's target and what it resolves to), as git's index does, taken from the listing the scan
+makes of each skill folder anyway (`disk.py`). It lets a re-scan find a skill in the skill cache
 without reading its files; when the stamp does not match, the skill is read and its content
 hashed as usual, so a stamp can only save work, never decide a result.
 
@@ -21,49 +22,40 @@ import struct
 import time
 from pathlib import Path
 
-from skillscan.load import MAX_DEPTH, MAX_FILES_PER_SKILL, walks_into
+from skillscan.disk import Listing
+from skillscan.load import MAX_FILES_PER_SKILL
 from skillscan.realpaths import RealPaths
 
 RACY_SECONDS = 2.0
 
 
-def tree_stamp(root: Path, salt: str, real_paths: RealPaths | None = None) -> str | None:
-    """The stamp of the skill folder `root` (`salt`: whatever else the result depends on), or
-    None when it cannot vouch for the tree (too many entries, a recent change, an error).
-    `real_paths`: shared by the skills of one scan (siblings resolve their parent once)."""
+def tree_stamp(root: Path, listing: Listing | None, salt: str, real_paths: RealPaths | None = None) -> str | None:
+    """The stamp of the skill folder `root` from its `listing` (`salt`: whatever else the result
+    depends on), or None when it cannot vouch for the tree (too many entries, a recent change,
+    an error). `real_paths`: shared by the skills of one scan (siblings resolve their parent once)."""
+    if listing is None or not listing.loaded_complete:
+        return None
     digest = hashlib.sha256(salt.encode("utf-8", "surrogateescape"))
     newest = time.time_ns() - int(RACY_SECONDS * 1e9)
     try:
         real = (real_paths or RealPaths()).of(root)
-        if real is None:
+        if real is None or not _add(digest, "", listing.top, newest):
             return None
         digest.update(real.encode("utf-8", "surrogateescape"))
-        top = os.stat(root)
-        if not _add(digest, "", top, newest):
-            return None
-        stack: list[tuple[str, str, int]] = [(str(root), "", 0)]  # (folder, its path in the skill, depth)
         count = 0
-        while stack:
-            folder, rel_folder, depth = stack.pop()
-            with os.scandir(folder) as listing:
-                entries = sorted(listing, key=lambda e: e.name)
-            for entry in entries:
-                count += 1
-                if count > MAX_FILES_PER_SKILL:
-                    return None
-                st = entry.stat(follow_symlinks=False)
-                rel = rel_folder + entry.name
-                if not _add(digest, rel, st, newest):
-                    return None
-                if stat.S_ISLNK(st.st_mode):
-                    digest.update(os.readlink(entry.path).encode("utf-8", "surrogateescape"))
-                    try:
-                        followed = os.stat(entry.path)
-                        digest.update(_signature(followed))
-                    except OSError:
-                        digest.update(b"dangling")
-                elif stat.S_ISDIR(st.st_mode) and depth < MAX_DEPTH and walks_into(entry.name):
-                    stack.append((entry.path, rel + "/", depth + 1))
+        for rel, st, loaded in listing.entries:
+            if not loaded:
+                continue
+            count += 1
+            if count > MAX_FILES_PER_SKILL or not _add(digest, rel, st, newest):
+                return None
+            if stat.S_ISLNK(st.st_mode):
+                path = os.path.join(root, rel)
+                digest.update(os.readlink(path).encode("utf-8", "surrogateescape"))
+                try:
+                    digest.update(_signature(os.stat(path)))
+                except OSError:
+                    digest.update(b"dangling")
     except (OSError, ValueError, struct.error):  # (struct: a value wider than 64 bits, as some file systems give)
         return None
     return digest.hexdigest()

@@ -108,6 +108,26 @@ def test_server_programs_named_in_configs_are_checked_on_every_scan(tmp_path: Pa
     assert "SKS-MCP-060" in _report(skill)
 
 
+def test_each_skill_folder_is_listed_once_per_scan(skills: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tree stamp and the file-system checks share one listing of each folder (disk.py)."""
+    from skillscan import disk, pipeline as pipeline_module
+    from skillscan.checks import fsfacts
+
+    listed: list[Path] = []
+
+    def counting(root: Path) -> disk.Listing | None:
+        listed.append(root)
+        return disk.list_tree(root)
+
+    monkeypatch.setattr(pipeline_module, "list_tree", counting)
+    monkeypatch.setattr(fsfacts, "list_tree", counting)
+    count = len(discover_paths([skills]))
+    for _ in range(2):  # cold, then warm
+        listed.clear()
+        assert json.loads(_report(skills))["findings"]
+        assert len(listed) == count and len(set(listed)) == count
+
+
 def test_secrets_never_reach_the_cache(tmp_path: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     skill = write_skill(tmp_path, "leaky", {
         "SKILL.md": "---\nname: leaky\ndescription: Syncs notes.\n---\n\nSync notes.\n",

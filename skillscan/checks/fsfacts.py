@@ -1,6 +1,6 @@
 """File-system facts the state checks ask again and again: the folders every installed skill
-shares (their real paths and modes, the git repository above them, its index) and one walk of a
-skill's entries that several hygiene checks read.
+shares (their real paths and modes, the git repository above them, its index) and the listing of
+a skill's entries that several hygiene checks read (`disk.py`, made as the scan read the skill).
 
 Each is read once per scan and forgotten when the next scan prepares its checks (`forget`, called
 by the check engine), so a long-lived process — a test run, `skillscan watch` — never answers
@@ -16,14 +16,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from skillscan.disk import VCS_DIRS, Listing, list_tree
+from skillscan.model import Skill
 from skillscan.realpaths import RealPaths
 
 if TYPE_CHECKING:
     from skillscan.integrity.gitindex import Index
     from skillscan.integrity.sources import GitRepo
 
-MAX_ENTRIES = 20_000  # per skill walk
-SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 _FORGETS: list[Callable[[], None]] = []
@@ -80,40 +80,24 @@ def open_ancestor(folder: str, sticky_protects: bool) -> str | None:
         current = parent
 
 
-@per_scan(maxsize=2)  # the checks of one skill run one after another
-def entries(root: Path) -> tuple[tuple[str, os.stat_result], ...]:
-    """(relative path, lstat) of the folder and everything in it, version-control folders aside;
-    symlinks are left out (their own modes mean nothing) and not followed."""
-    try:
-        top = os.stat(root)
-    except OSError:
-        return ()
-    found: list[tuple[str, os.stat_result]] = [(".", top)]
-    stack, count = [("", str(root))], 0
-    while stack and count < MAX_ENTRIES:
-        rel_dir, folder = stack.pop()
-        try:
-            with os.scandir(folder) as listing:
-                children = sorted(listing, key=lambda e: e.name)
-        except OSError:
+def entries(skill: Skill) -> list[tuple[str, os.stat_result]]:
+    """(relative path, lstat) of the skill folder (".") and everything in it, version-control
+    folders aside; symlinks are left out (their own modes mean nothing) and not followed. From the
+    listing the scan made as it read the skill, or a listing of its own."""
+    listing = skill.disk if skill.disk is not None else _listing(skill.root)
+    if listing is None:
+        return []
+    found = [(".", listing.top)]
+    for rel, st, _ in listing.entries:
+        if stat.S_ISLNK(st.st_mode) or (stat.S_ISDIR(st.st_mode) and rel.rpartition("/")[2] in VCS_DIRS):
             continue
-        for child in children:
-            count += 1
-            rel = f"{rel_dir}/{child.name}" if rel_dir else child.name
-            try:
-                st = child.stat(follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISLNK(st.st_mode):
-                continue
-            if stat.S_ISDIR(st.st_mode):
-                if child.name in SKIP_DIRS:
-                    continue
-                stack.append((rel, child.path))
-            found.append((rel, st))
-    return tuple(found)
+        found.append((rel, st))
+    return found
 
 
+@per_scan(maxsize=2)  # the checks of one skill run one after another
+def _listing(root: Path) -> Listing | None:
+    return list_tree(root)
 
 
 def repository(folder: Path, max_up: int = 40) -> GitRepo | None:

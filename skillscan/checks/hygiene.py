@@ -27,7 +27,7 @@ _LINE1 = Span(1, 1, 1, 1)
 
 def world_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
     """Files or folders of the skill that any local user may write."""
-    for rel, st in fsfacts.entries(skill.root):
+    for rel, st in fsfacts.entries(skill):
         if st.st_mode & stat.S_IWOTH:
             yield _match(rule, skill, rel, f"{_label(rel)} is world-writable ({stat.S_IMODE(st.st_mode):04o})")
 
@@ -39,7 +39,7 @@ def group_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
     if parent is None:
         return
     owner = parent.st_uid
-    for rel, st in fsfacts.entries(skill.root):
+    for rel, st in fsfacts.entries(skill):
         if st.st_mode & stat.S_IWOTH:
             continue  # world-writable is its own, more severe rule
         if st.st_mode & stat.S_IWGRP and _shared_group(st.st_gid, st.st_uid):

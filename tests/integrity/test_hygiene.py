@@ -15,7 +15,7 @@ import yaml
 
 from skillscan.load import load_skill
 from skillscan.parse import parse_skill
-from skillscan.pipeline import match_and_build
+from skillscan.pipeline import ScanOptions, match_and_build, scan
 from skillscan.rules.schema import parse_rule
 
 grp = pytest.importorskip("grp")  # POSIX file ownership
@@ -59,6 +59,23 @@ def test_world_writable_file_and_folder(tmp_path: Path) -> None:
     os.chmod(case, 0o777)
     assert _findings("SKS-INT-001", case) == {("scripts/tidy.sh", 1), ("SKILL.md", 1)}
     assert _findings("SKS-INT-002", case) == set()
+
+
+def test_a_scan_sees_modes_in_folders_the_loader_skips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scan lists each skill folder once (disk.py) for its stamp and these checks; the listing
+    still covers node_modules and the like, which the loader does not read, but not .git."""
+    monkeypatch.setenv("SKILLSCAN_CACHE_DIR", str(tmp_path / "cache"))
+    case = _case(tmp_path, "skill-world-writable", "bad-in-dependencies")
+    (case / "node_modules" / "left-pad").mkdir(parents=True)
+    (case / "node_modules" / "left-pad" / "index.js").write_text("module.exports = 1;\n")
+    os.chmod(case / "node_modules" / "left-pad" / "index.js", 0o666)
+    (case / ".git").mkdir()
+    (case / ".git" / "config").write_text("[core]\n")
+    os.chmod(case / ".git" / "config", 0o666)
+    for _ in range(2):  # cold, then answered by the caches
+        result = scan(ScanOptions(paths=(case,), jobs=1))
+        where = {(str(f.location.path), f.location.line) for f in result.findings if f.rule_id == "SKS-INT-001"}
+        assert where == {("node_modules/left-pad/index.js", 1)}
 
 
 @pytest.mark.skipif(getattr(os, "geteuid", lambda: 1)() != 0, reason="changing a file's group or owner needs root")
