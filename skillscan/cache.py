@@ -23,7 +23,7 @@ from typing import Any
 from skillscan import __version__
 from skillscan.model import Location, Match, Skill, Span
 
-FORMAT = 2  # bump whenever the record layout changes
+FORMAT = 3  # bump whenever the record layout changes
 
 
 def default_dir() -> Path:

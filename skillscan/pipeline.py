@@ -194,7 +194,7 @@ def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | 
         config = options.config
         salt = repr((root.client, root.scope, options.max_file_bytes, pruned and (str(config.root), config.exclude)))
         stamp = tree_stamp(root.path, listing, salt, caches.real_paths)
-        key = caches.skills.key_of(stamp)
+        key = caches.skills.key_of(root.path, stamp)
         if key is not None and (hit := caches.skills.lookup(key, listing)) is not None:
             return _Prepared(hit[0], key, hit[1], stamp)  # untouched since a scan that read it: no file read
     loaded = load_skill(root.path, options.max_file_bytes)
@@ -202,7 +202,7 @@ def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | 
     if caches is not None:
         key = skill_key(loaded, root.client, root.scope, _excluded_files(loaded, options.config) if pruned else [])
         if (hit := caches.skills.lookup(key, listing)) is not None:
-            caches.skills.remember_stamp(stamp, key)
+            caches.skills.remember_stamp(root.path, stamp, key)
             return _Prepared(hit[0], key, hit[1], stamp)
     return _Pending(loaded, root, pruned, key, stamp, listing)
 
@@ -244,7 +244,7 @@ class _Caches:
             found = by_root.get(prepared.skill.root, [])
             if cacheable(prepared.skill, found, secret_rules):
                 self.skills.store(prepared.key, prepared.skill, found, uncached)
-                self.skills.remember_stamp(prepared.stamp, prepared.key)
+                self.skills.remember_stamp(prepared.skill.root, prepared.stamp, prepared.key)
         self.skills.save()
 
 
@@ -255,4 +255,4 @@ def _open_caches(packs: Sequence[RulePackInfo], rules: Sequence[Rule], states: M
         return None
     available = [name for name, state in states.items() if state.available]
     key = cache_module.scan_key([p.digest for p in packs], rules, available)
-    return _Caches(ResultCache(directory, key), SkillCache(directory, key))
+    return _Caches(ResultCache(directory, key), SkillCache(directory, key, rules))

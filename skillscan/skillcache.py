@@ -12,9 +12,9 @@ filter stage reads their text), skills whose configs name MCP server programs on
 file-system check reads those names from the text on every scan) and scans that reported engine
 errors.
 
-Files of a skill that did change are still answered one by one by the per-file cache. A tree
-stamp (`stamps.py`: file-system metadata of every entry) maps to the skill key last seen with it,
-so an untouched skill is found without reading its files.
+Files of a skill that did change are still answered one by one by the per-file cache. Each skill
+folder's last tree stamp (`stamps.py`: file-system metadata of every entry) maps to the skill key
+seen with it, so an untouched skill is found without reading its files.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from skillscan.checks import reads_text_and_filesystem
 from skillscan.directives import has_directives
 from skillscan.disk import Listing
 from skillscan.load import LoadedSkill
+from skillscan.rules.schema import Rule
 from skillscan.model import (
     Artifact,
     ArtifactKind,
@@ -57,25 +58,29 @@ def skill_key(loaded: LoadedSkill, client: str, scope: str, excluded: Sequence[s
 
 
 class SkillCache:
-    def __init__(self, directory: Path, scan_key: str) -> None:
+    def __init__(self, directory: Path, scan_key: str, rules: Iterable[Rule]) -> None:
         self.path = directory / f"skills-{scan_key}.json"
+        self.rules = {rule.id: rule for rule in rules}  # what a finding says of its rule is read from here
         self.entries: dict[str, dict[str, Any]]
-        self.stamps: dict[str, str]  # tree stamp → skill key
+        self.stamps: dict[str, list[str]]  # skill folder → [its tree stamp, the skill key seen with it]
         self.entries, self.stamps = read_sections(self.path, "skills", "stamps")
         self.touched: set[str] = set()
         self.dirty = False
 
-    def key_of(self, stamp: str | None) -> str | None:
-        """The skill key last seen with this tree stamp (see `stamps`): the files need not be read."""
-        key = self.stamps.get(stamp) if stamp else None
-        if key is not None and stamp is not None:
-            self.touched.add(stamp)
+    def key_of(self, root: Path, stamp: str | None) -> str | None:
+        """The skill key last seen with this tree stamp of `root` (see `stamps`): the files need
+        not be read."""
+        remembered = self.stamps.get(str(root))
+        if stamp is None or not isinstance(remembered, list) or remembered[:1] != [stamp]:
+            return None
+        self.touched.add(str(root))
+        key = remembered[1] if len(remembered) == 2 else None
         return key if isinstance(key, str) else None
 
-    def remember_stamp(self, stamp: str | None, key: str) -> None:
-        if stamp and self.stamps.get(stamp) != key:
-            self.stamps[stamp] = key
-            self.touched.add(stamp)
+    def remember_stamp(self, root: Path, stamp: str | None, key: str) -> None:
+        if stamp and self.stamps.get(str(root)) != [stamp, key]:
+            self.stamps[str(root)] = [stamp, key]  # one per folder: an older stamp can never match again
+            self.touched.add(str(root))
             self.dirty = True
 
     def lookup(self, key: str, disk: Listing | None = None) -> tuple[Skill, list[Finding]] | None:
@@ -85,7 +90,7 @@ class SkillCache:
             return None
         try:
             skill = _skill(record["skill"], disk)
-            findings = [_finding(r, skill) for r in record["findings"]]
+            findings = [_finding(r, skill, self.rules[r["rule"]]) for r in record["findings"]]
         except (KeyError, TypeError, ValueError):
             return None  # damaged or foreign: analyse again (costs time, never correctness)
         self.touched.add(key)
@@ -152,28 +157,26 @@ def _location(record: list[Any]) -> Location:
 
 
 def _finding_record(finding: Finding) -> dict[str, Any]:
+    """What this finding says beyond its rule (title, docs … come from the rule: the scan key
+    covers every rule, so the rule read back is the one that made the finding)."""
     return {
-        "rule": finding.rule_id, "slug": finding.slug, "title": finding.title, "category": finding.category,
-        "severity": finding.severity.name, "confidence": finding.confidence.name, "message": finding.message,
-        "location": _location_record(finding.location),
+        "rule": finding.rule_id, "severity": finding.severity.name, "confidence": finding.confidence.name,
+        "message": finding.message, "location": _location_record(finding.location),
         "context": [finding.context.polarity.value, finding.context.reason],
-        "fingerprint": finding.fingerprint, "references": list(finding.references),
-        "remediation": finding.remediation, "engine": finding.engine,
+        "fingerprint": finding.fingerprint, "engine": finding.engine,
         "base": finding.base_severity.name if finding.base_severity is not None else None,
         "related": [_location_record(r) for r in finding.related],
     }
 
 
-def _finding(record: dict[str, Any], skill: Skill) -> Finding:
+def _finding(record: dict[str, Any], skill: Skill, rule: Rule) -> Finding:
     base = record["base"]
     return Finding(
-        rule_id=str(record["rule"]), slug=str(record["slug"]), title=str(record["title"]),
-        category=str(record["category"]), severity=Severity[record["severity"]],
-        confidence=Confidence[record["confidence"]], message=str(record["message"]), skill=skill,
-        location=_location(record["location"]),
+        rule_id=rule.id, slug=rule.slug, title=rule.title, category=rule.category,
+        severity=Severity[record["severity"]], confidence=Confidence[record["confidence"]],
+        message=str(record["message"]), skill=skill, location=_location(record["location"]),
         context=Context(Polarity(record["context"][0]), str(record["context"][1])),
-        fingerprint=str(record["fingerprint"]), references=tuple(str(r) for r in record["references"]),
-        remediation=str(record["remediation"]), engine=str(record["engine"]),
-        base_severity=Severity[base] if base is not None else None,
+        fingerprint=str(record["fingerprint"]), references=rule.docs.references, remediation=rule.docs.remediation,
+        engine=str(record["engine"]), base_severity=Severity[base] if base is not None else None,
         related=tuple(_location(r) for r in record["related"]),
     )

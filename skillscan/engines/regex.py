@@ -60,18 +60,20 @@ def expand_list_references(body: Mapping[str, Any], lists: Mapping[str, tuple[st
     def refers(value: Any) -> bool:
         return isinstance(value, list) and any(isinstance(v, str) and "{{list:" in v for v in value)
 
+    referring = [key for key in (*_PATTERN_KEYS, "keywords", "allow_hosts") if refers(body.get(key))]
+    if not referring:
+        return body
     changed = dict(body)
-    for key in _PATTERN_KEYS:
-        if refers(body.get(key)):
+    for key in referring:
+        if key in _PATTERN_KEYS:
             changed[key] = [in_pattern(p) if isinstance(p, str) else p for p in body[key]]
-    for key in ("keywords", "allow_hosts"):
-        if refers(body.get(key)):
-            expanded: list[Any] = []
-            for entry in body[key]:
-                reference = _LIST_REFERENCE.fullmatch(entry) if isinstance(entry, str) else None
-                expanded.extend(items(reference.group(1)) if reference else [entry])
-            changed[key] = expanded
-    return changed if changed != body else body
+            continue
+        expanded: list[Any] = []
+        for entry in body[key]:
+            reference = _LIST_REFERENCE.fullmatch(entry) if isinstance(entry, str) else None
+            expanded.extend(items(reference.group(1)) if reference else [entry])
+        changed[key] = expanded
+    return changed
 
 
 @lru_cache(maxsize=4096)
