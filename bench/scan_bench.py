@@ -1,20 +1,22 @@
 """Benchmark: scanning a synthetic corpus of N skills, cold and warm, against the cost of simply
 reading every file (the floor).
 
-    python bench/scan_bench.py [--skills 1000] [--seed 7] [--jobs 0]
+    python bench/scan_bench.py [--skills 1000] [--seed 7] [--jobs 0] [--repeat 3]
 
 The corpus is generated in a temp dir: a realistic mix of SKILL.md sizes with prose, headings,
 code fences, links and comments, plus bundled Python / shell / JS scripts and a reference doc
-in some skills; a few skills carry a planted finding. Figures printed (one run each):
+in some skills; a few skills carry a planted finding. Figures printed, each the median of
+`--repeat` runs (wall time on a shared machine varies by some 10 % from run to run):
 
   floor   read every file once (open + read + sha256), the I/O any scanner must do
-  cold    `skillscan scan` with an empty result cache, every engine on
+  cold    `skillscan scan` with an empty cache directory, every engine on
   warm    the same scan again (every skill answered by the skill cache, found by its tree stamp)
   one     one skill, warm cache
-skillscan's modules are byte-compiled first, as `pip install` leaves them.
-and files/s, MB/s, per-engine time (cold; CPU seconds summed over worker processes) and the peak
-memory of the scan: the largest sum of resident memory over the scanning process and its
-workers, sampled every 20 ms (Linux /proc; elsewhere the largest single process).
+
+and files/s, MB/s, per-engine time (of the last cold run; CPU seconds summed over worker
+processes) and the peak memory of the scan: the largest sum of resident memory over the scanning
+process and its workers, sampled every 20 ms (Linux /proc; elsewhere the largest single
+process). skillscan's modules are byte-compiled first, as `pip install` leaves them.
 """
 
 
@@ -99,8 +101,9 @@ def run_scan(args: list[str], env: dict[str, str]) -> tuple[float, dict, str, in
     out, err = process.communicate()
     wall = time.perf_counter() - started
     sampler.join()
-    largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, json.loads(out or "{}"), err, max(peak[0], largest_child)
+    # Without /proc, the largest child process so far (over every run of this bench, not this one).
+    peak_kb = peak[0] or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, json.loads(out or "{}"), err, peak_kb
 
 
 def _sample_memory(process: subprocess.Popen, peak: list[int]) -> None:
@@ -138,11 +141,24 @@ def _compile_bytecode() -> None:
     compileall.compile_dir(str(Path(skillscan.__file__).parent), quiet=1)
 
 
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def _runs(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values) + " s"
+
+
+def _findings(report: dict) -> str:
+    return json.dumps(report.get("findings"), sort_keys=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=0, help="passed to `skillscan scan --jobs` (0: one per CPU)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
     options = parser.parse_args()
     rng = random.Random(options.seed)
     with tempfile.TemporaryDirectory(prefix="skillscan-bench-") as temporary:
@@ -152,14 +168,24 @@ def main() -> None:
         # Installed skills are written long before they are scanned; a tree changed in the last
         # two seconds is read in full (see skillscan/stamps.py), so let the new corpus settle.
         time.sleep(2.5)
-        env = {**os.environ, "SKILLSCAN_CACHE_DIR": str(Path(temporary) / "cache")}
         _compile_bytecode()
         jobs = ["--jobs", str(options.jobs)]
-        floor_seconds, files, size = floor(root)
-        cold, report, stderr, peak = run_scan([str(root), "--stats", *jobs], env)
-        warm, warm_report, _, warm_peak = run_scan([str(root), *jobs], env)
-        one, _, _, _ = run_scan([str(root / "skill-00001"), *jobs], env)
-        same = json.dumps(report.get("findings"), sort_keys=True) == json.dumps(warm_report.get("findings"), sort_keys=True)
+        floors = [floor(root) for _ in range(options.repeat)]
+        floor_seconds, files, size = _median([f[0] for f in floors]), floors[0][1], floors[0][2]
+        colds, peak = [], 0
+        for run in range(options.repeat):  # each cold run starts from an empty cache directory
+            env = {**os.environ, "SKILLSCAN_CACHE_DIR": str(Path(temporary) / f"cache-{run}")}
+            seconds, report, stderr, used = run_scan([str(root), "--stats", *jobs], env)
+            colds.append(seconds)
+            peak = max(peak, used)
+        warms, warm_peak, same = [], 0, True
+        for _ in range(options.repeat):  # on the last cold run's cache
+            seconds, warm_report, _, used = run_scan([str(root), *jobs], env)
+            warms.append(seconds)
+            warm_peak = max(warm_peak, used)
+            same = same and _findings(warm_report) == _findings(report)
+        one = _median([run_scan([str(root / "skill-00001"), *jobs], env)[0] for _ in range(options.repeat)])
+        cold, warm = _median(colds), _median(warms)
         megabytes = size / 1e6
         print(f"corpus: {options.skills} skills, {files} files, {megabytes:.1f} MB "
               f"({report.get('summary', {}).get('findings', '?')} findings); {os.cpu_count()} CPUs")
@@ -169,8 +195,9 @@ def main() -> None:
         print(f"warm scan:  {warm:.2f} s  ({cold / warm:.1f}x faster than cold, {warm / floor_seconds:.1f}x the floor; "
               f"same findings: {same})")
         print(f"one skill, warm: {one:.2f} s")
-        print(f"peak memory (scan + workers): cold {peak / 1024:.0f} MB, warm {warm_peak / 1024:.0f} MB")
-        print("engine time (cold, CPU seconds summed over processes):")
+        print(f"runs: cold {_runs(colds)}; warm {_runs(warms)}")
+        print(f"peak memory (scan + workers, largest of the runs): cold {peak / 1024:.0f} MB, warm {warm_peak / 1024:.0f} MB")
+        print("engine time (last cold run, CPU seconds summed over processes):")
         print("\n".join("  " + line for line in stderr.strip().splitlines() if line.strip() and "timings" not in line))
 
 

@@ -31,6 +31,9 @@ class SkillRoot:
 
 def skill_md(folder: Path) -> Path | None:
     """The folder's SKILL.md in any letter case, or None."""
+    exact = os.path.join(folder, "SKILL.md")
+    if os.path.isfile(exact):  # the usual spelling: one stat instead of reading the folder
+        return Path(exact)
     try:
         with os.scandir(folder) as entries:
             for entry in entries:

@@ -13,16 +13,20 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 
 from skillscan.load import MAX_DEPTH, walks_into
+from skillscan.realpaths import RealPaths
 
 MAX_ENTRIES = 40_000  # per skill
 VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+_NAME = attrgetter("name")
 
 
 @dataclass(frozen=True)
 class Listing:
+    real: str  # the folder's real path (every link resolved)
     top: os.stat_result  # stat() of the skill folder itself (a link to it followed)
     # (path in the skill, lstat, whether it sits in a folder the loader reads), folders before
     # their contents; loaded entries first.
@@ -30,11 +34,15 @@ class Listing:
     loaded_complete: bool  # every entry the loader could read is listed (no error, no cap)
 
 
-def list_tree(root: Path) -> Listing | None:
-    """The listing of the folder `root`; None when the folder itself cannot be read."""
+def list_tree(root: Path, real_paths: RealPaths | None = None) -> Listing | None:
+    """The listing of the folder `root`; None when the folder itself cannot be read.
+    `real_paths`: shared by the skills of one scan (siblings resolve their parent once)."""
+    real = (real_paths or RealPaths()).of(root)
     try:
         top = os.stat(root)
     except OSError:
+        return None
+    if real is None:
         return None
     entries: list[tuple[str, os.stat_result, bool]] = []
     loaded_complete = True
@@ -46,13 +54,13 @@ def list_tree(root: Path) -> Listing | None:
         folder, rel_folder, depth = loaded.pop() if in_loaded else others.pop()
         try:
             with os.scandir(folder) as listing:
-                children = sorted(listing, key=lambda e: e.name)
+                children = sorted(listing, key=_NAME)
         except OSError:
             loaded_complete = loaded_complete and not in_loaded
             continue
         for child in children:
             if len(entries) >= MAX_ENTRIES:
-                return Listing(top, tuple(entries), loaded_complete and not (in_loaded or loaded))
+                return Listing(real, top, tuple(entries), loaded_complete and not (in_loaded or loaded))
             try:
                 st = child.stat(follow_symlinks=False)
             except OSError:  # gone since the listing
@@ -65,4 +73,4 @@ def list_tree(root: Path) -> Listing | None:
                     loaded.append((child.path, rel + "/", depth + 1))
                 else:
                     others.append((child.path, rel + "/", depth + 1))
-    return Listing(top, tuple(entries), loaded_complete)
+    return Listing(real, top, tuple(entries), loaded_complete)

@@ -110,7 +110,8 @@ def scan(
     states = availabilities()
     caches = _open_caches(packs, rules, states) if options.cache else None
     named = _named_roots(options)
-    read = [_read(root, root.path in named, options, caches) for root in _report_each(roots, progress)]
+    real_paths = RealPaths()  # siblings resolve their parent folder once
+    read = [_read(root, root.path in named, options, caches, real_paths) for root in _report_each(roots, progress)]
     pending = sum(1 for r in read if isinstance(r, _Pending))
     if progress is not None and pending:
         progress.analysing(pending)
@@ -185,15 +186,16 @@ class _Pending:
         return _Prepared(config.prune(skill) if self.pruned else skill, self.key, stamp=self.stamp)
 
 
-def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | None) -> _Prepared | _Pending:
+def _read(root: SkillRoot, named: bool, options: ScanOptions, caches: _Caches | None,
+          real_paths: RealPaths) -> _Prepared | _Pending:
     # A skill folder named on the command line is scanned whole; others obey the config's `exclude`.
     pruned = not named and bool(options.config.exclude)
     stamp = None
-    listing = list_tree(root.path)  # one look at the folder for the stamp and the file-system checks
+    listing = list_tree(root.path, real_paths)  # one look at the folder for the stamp and the file-system checks
     if caches is not None:
         config = options.config
         salt = repr((root.client, root.scope, options.max_file_bytes, pruned and (str(config.root), config.exclude)))
-        stamp = tree_stamp(root.path, listing, salt, caches.real_paths)
+        stamp = tree_stamp(root.path, listing, salt)
         key = caches.skills.key_of(root.path, stamp)
         if key is not None and (hit := caches.skills.lookup(key, listing)) is not None:
             return _Prepared(hit[0], key, hit[1], stamp)  # untouched since a scan that read it: no file read
@@ -227,7 +229,6 @@ def _in_report_order(findings: Sequence[Finding], skills: Sequence[Skill]) -> li
 class _Caches:
     files: ResultCache
     skills: SkillCache
-    real_paths: RealPaths = field(default_factory=RealPaths)  # for the tree stamps of this scan
 
     def remember(self, fresh: Sequence[_Prepared], findings: Sequence[Finding], rules: Sequence[Rule],
                  errors: Sequence[ScanError]) -> None:

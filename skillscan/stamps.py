@@ -24,24 +24,22 @@ from pathlib import Path
 
 from skillscan.disk import Listing
 from skillscan.load import MAX_FILES_PER_SKILL
-from skillscan.realpaths import RealPaths
 
 RACY_SECONDS = 2.0
 
 
-def tree_stamp(root: Path, listing: Listing | None, salt: str, real_paths: RealPaths | None = None) -> str | None:
+def tree_stamp(root: Path, listing: Listing | None, salt: str) -> str | None:
     """The stamp of the skill folder `root` from its `listing` (`salt`: whatever else the result
     depends on), or None when it cannot vouch for the tree (too many entries, a recent change,
-    an error). `real_paths`: shared by the skills of one scan (siblings resolve their parent once)."""
+    an error)."""
     if listing is None or not listing.loaded_complete:
         return None
     digest = hashlib.sha256(salt.encode("utf-8", "surrogateescape"))
     newest = time.time_ns() - int(RACY_SECONDS * 1e9)
     try:
-        real = (real_paths or RealPaths()).of(root)
-        if real is None or not _add(digest, "", listing.top, newest):
+        if not _add(digest, "", listing.top, newest):
             return None
-        digest.update(real.encode("utf-8", "surrogateescape"))
+        digest.update(listing.real.encode("utf-8", "surrogateescape"))
         count = 0
         for rel, st, loaded in listing.entries:
             if not loaded:

@@ -115,8 +115,10 @@ def _judged(name: str, rules_ran: Sequence[Rule], all_rules: Sequence[Rule]) -> 
 
 def _config_ignore(finding: Finding, config: Config) -> str | None:
     """Why the config's per-rule tables suppress this finding (an ignore path, allowed domains), or None."""
-    paths = {config.relative(finding.absolute_path), str(finding.location.path)}
+    paths: set[str] = set()
     for name, settings in settings_for(config, finding.rule_id, finding.slug, finding.category):
+        if settings.ignore and not paths:
+            paths = {config.relative(finding.absolute_path), str(finding.location.path)}
         for entry in settings.ignore:
             if entry.line is not None and entry.line != finding.location.line:
                 continue

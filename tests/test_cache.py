@@ -115,9 +115,9 @@ def test_each_skill_folder_is_listed_once_per_scan(skills: Path, cache_dir: Path
 
     listed: list[Path] = []
 
-    def counting(root: Path) -> disk.Listing | None:
+    def counting(root: Path, *args: object) -> disk.Listing | None:
         listed.append(root)
-        return disk.list_tree(root)
+        return disk.list_tree(root, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(pipeline_module, "list_tree", counting)
     monkeypatch.setattr(fsfacts, "list_tree", counting)

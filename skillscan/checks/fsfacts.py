@@ -97,7 +97,7 @@ def entries(skill: Skill) -> list[tuple[str, os.stat_result]]:
 
 @per_scan(maxsize=2)  # the checks of one skill run one after another
 def _listing(root: Path) -> Listing | None:
-    return list_tree(root)
+    return list_tree(root, _REAL_PATHS)
 
 
 def repository(folder: Path, max_up: int = 40) -> GitRepo | None:

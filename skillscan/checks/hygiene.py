@@ -52,7 +52,8 @@ def group_writable(rule: Rule, skill: Skill) -> Iterator[Match]:
 def linked_into_temp(rule: Rule, skill: Skill) -> Iterator[Match]:
     """The skill folder resolves (through a symlink) into a temp or world-writable folder, or sits
     in a world-writable folder without the sticky bit: others can replace it wholesale."""
-    literal, real = skill.root.absolute(), fsfacts.real_path(skill.root)
+    literal = skill.root.absolute()
+    real = skill.disk.real if skill.disk is not None else fsfacts.real_path(skill.root)
     if real is None:
         return
     linked = str(literal) != real
