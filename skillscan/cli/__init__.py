@@ -58,6 +58,9 @@ app.command("merge", epilog=merge_cli.EPILOG)(merge_cli.merge_command)
 
 def main() -> None:
     from skillscan.errors import SkillscanError
+    from skillscan.runtime import tune_garbage_collector
+
+    tune_garbage_collector()
 
     try:
         # Without standalone mode click returns the exit code of typer.Exit instead of raising.
