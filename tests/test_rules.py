@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,45 @@ def test_generated_rule_docs_are_fresh(tmp_path) -> None:  # type: ignore[no-unt
     actual = {p.name: p.read_text(encoding="utf-8") for p in checked_in.glob("*.md")} if checked_in.is_dir() else {}
     stale = sorted(name for name in set(expected) | set(actual) if expected.get(name) != actual.get(name))
     assert not stale, f"docs/rules is stale ({len(stale)} pages); run: python -m skillscan.rules.gendocs"
+
+
+EXTRA_RULE = """id: SKS-EXE-901
+slug: extra-test-rule
+title: A rule of a pack under test
+since: "0.1.0"
+severity: high
+confidence: high
+category: execution
+engine: regex
+match:
+  any: ['\\bdanger-word\\b']
+message: "{message}"
+docs:
+  why: For the test.
+  remediation: None.
+  known_problems: None.
+"""
+
+
+def test_an_edited_pack_is_read_again_though_its_digest_is_remembered(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The pack digest is remembered with the pack folder's tree stamp, so an untouched pack is not
+    read; any edit changes the stamp and the pack is read, hashed and validated again."""
+    from skillscan import stamps
+    from skillscan.rules import loader
+
+    monkeypatch.setenv("SKILLSCAN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(stamps, "RACY_SECONDS", 0.0)  # the files were written a moment ago
+    pack = tmp_path / "pack"
+    (pack / "execution").mkdir(parents=True)
+    (pack / "pack.yaml").write_text('name: extra\nversion: "1.0.0"\nmin_skillscan: "0.1.0"\n')
+    (pack / "execution" / "extra.yaml").write_text(EXTRA_RULE.replace("{message}", "first"))
+    hashed: list[Path] = []
+    real_digest = loader._digest
+    monkeypatch.setattr(loader, "_digest", lambda root, contents: hashed.append(root) or real_digest(root, contents))
+
+    first = load_pack(pack)
+    assert hashed == [pack] and first.rules[0].message == "first"
+    assert load_pack(pack).digest == first.digest and hashed == [pack], "untouched: answered by the stamp"
+    (pack / "execution" / "extra.yaml").write_text(EXTRA_RULE.replace("{message}", "second"))
+    edited = load_pack(pack)
+    assert hashed == [pack, pack] and edited.digest != first.digest and edited.rules[0].message == "second"

@@ -60,15 +60,23 @@ def load_pack(root: Path, fresh: bool = False) -> RulePack:
     manifest_path = root / _MANIFEST
     if not manifest_path.is_file():
         raise RulePackError(str(root), "not a rule pack: pack.yaml not found")
-    files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
-    contents = {path: path.read_bytes() for path in files}
-    digest = _digest(root, contents)
     # A pack already validated by this version is read back from JSON (no YAML, no regex
     # compilation at start-up); the key is the digest over every file, so any edit revalidates.
-    cached = None if fresh else _cached_pack(digest)
+    # The digest itself is remembered with the pack folder's tree stamp: an untouched pack is
+    # not even read.
+    stamp = None if fresh else _tree_stamp(root)
+    digest = _remembered_digest(root, stamp)
+    cached = None if fresh or digest is None else _cached_pack(digest)
     validated = cached is not None and _MANIFEST in cached
     if cached is None or not validated:
-        cached = {str(p.relative_to(root)): _parse_yaml(contents[p], p) for p in files}
+        files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
+        contents = {path: path.read_bytes() for path in files}
+        digest = _digest(root, contents)
+        cached = None if fresh else _cached_pack(digest)
+        validated = cached is not None and _MANIFEST in cached
+        if cached is None or not validated:
+            cached = {str(p.relative_to(root)): _parse_yaml(contents[p], p) for p in files}
+        _remember_digest(root, stamp, digest)
     manifest = cached[_MANIFEST]
     if not isinstance(manifest, Mapping):
         raise RulePackError(str(manifest_path), "must hold a mapping")
@@ -136,6 +144,54 @@ def _pack_cache_file(digest: str) -> Path | None:
         return default_dir() / f"pack-{__version__}-{digest.removeprefix('sha256:')[:32]}.json"
     except Exception:  # no usable cache dir: always validate
         return None
+
+
+def _tree_stamp(root: Path) -> str | None:
+    from skillscan.disk import list_tree
+    from skillscan.stamps import tree_stamp
+
+    return tree_stamp(root, list_tree(root), f"rule pack {__version__}")
+
+
+def _stamps_file() -> Path | None:
+    try:
+        from skillscan.cache import default_dir
+
+        return default_dir() / "pack-stamps.json"
+    except Exception:  # no usable cache dir
+        return None
+
+
+def _remembered_digest(root: Path, stamp: str | None) -> str | None:
+    """The digest last computed for the pack folder `root` when its tree stamp was `stamp`."""
+    path = _stamps_file()
+    if stamp is None or path is None:
+        return None
+    try:
+        remembered = json.loads(path.read_text(encoding="utf-8")).get(str(root))
+    except (OSError, ValueError, AttributeError):
+        return None
+    if isinstance(remembered, list) and len(remembered) == 2 and remembered[0] == stamp:
+        return str(remembered[1])
+    return None
+
+
+def _remember_digest(root: Path, stamp: str | None, digest: str) -> None:
+    path = _stamps_file()
+    if stamp is None or path is None:
+        return
+    try:
+        known = json.loads(path.read_text(encoding="utf-8"))
+        known = known if isinstance(known, dict) else {}
+    except (OSError, ValueError):
+        known = {}
+    known[str(root)] = [stamp, digest]
+    try:
+        from skillscan.cache import write_json_atomically
+
+        write_json_atomically(path, known)
+    except OSError:
+        pass  # an optimisation; a scan never fails for it
 
 
 def _cached_pack(digest: str) -> dict[str, Any] | None:
