@@ -6,7 +6,7 @@ virtual artifacts cut from it (code fences, decoded layers). Skill-level engines
 look across files, chains) always run; they are cheap and see the merged matches.
 
 The cache lives in the user cache dir (never inside a scanned folder), one JSON file per scan
-key, written atomically. Secrets never reach it: a file in which a secret rule matched is not
+key, written atomically; files no scan has written for 30 days are swept out (`forget_stale`). Secrets never reach it: a file in which a secret rule matched is not
 cached at all (it is analysed again next time — such files are rare).
 """
 
@@ -115,6 +115,26 @@ class ResultCache:
 
 
 MAX_ENTRIES = 50_000  # per cache file; past it, only what the last scan used or wrote is kept
+STALE_DAYS = 30
+_CACHE_FILES = ("results-*.json", "skills-*.json", "pack-*.json", ".*.tmp")
+
+
+def forget_stale(directory: Path, keep: Iterable[Path]) -> None:
+    """Delete the cache files no scan has written for STALE_DAYS days, except `keep` (the ones
+    this scan uses). Every tool version, rule pack and configuration has files of its own, and
+    nothing else would ever remove those of an older one; a file deleted by mistake costs one
+    slower scan, never a result."""
+    import time
+
+    kept = {path.name for path in keep}
+    cutoff = time.time() - STALE_DAYS * 86_400
+    for pattern in _CACHE_FILES:
+        for path in directory.glob(pattern):
+            try:
+                if path.name not in kept and path.lstat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                continue  # in use by a concurrent scan on some systems, or already gone
 
 
 def bounded(entries: dict[str, Any], touched: set[str]) -> dict[str, Any]:

@@ -229,6 +229,7 @@ def _in_report_order(findings: Sequence[Finding], skills: Sequence[Skill]) -> li
 class _Caches:
     files: ResultCache
     skills: SkillCache
+    keep: Sequence[Path] = ()  # other cache files this scan relies on (the validated rule packs)
 
     def remember(self, fresh: Sequence[_Prepared], findings: Sequence[Finding], rules: Sequence[Rule],
                  errors: Sequence[ScanError]) -> None:
@@ -247,6 +248,8 @@ class _Caches:
                 self.skills.store(prepared.key, prepared.skill, found, uncached)
                 self.skills.remember_stamp(prepared.skill.root, prepared.stamp, prepared.key)
         self.skills.save()
+        if fresh:  # a scan that wrote something also sweeps out what older versions left behind
+            cache_module.forget_stale(self.skills.path.parent, [self.files.path, self.skills.path, *self.keep])
 
 
 def _open_caches(packs: Sequence[RulePackInfo], rules: Sequence[Rule], states: Mapping[str, Availability]) -> _Caches | None:
@@ -256,4 +259,4 @@ def _open_caches(packs: Sequence[RulePackInfo], rules: Sequence[Rule], states: M
         return None
     available = [name for name, state in states.items() if state.available]
     key = cache_module.scan_key([p.digest for p in packs], rules, available)
-    return _Caches(ResultCache(directory, key), SkillCache(directory, key, rules))
+    return _Caches(ResultCache(directory, key), SkillCache(directory, key, rules), loader.cache_files(packs))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -161,6 +162,27 @@ def test_a_damaged_cache_costs_time_not_correctness(skills: Path, cache_dir: Pat
     for path in cache_dir.glob("*.json"):
         path.write_text('{"format": 2, "skills": {"x": 1}, "files": [')
     assert _report(skills) == cold
+
+
+def test_files_of_older_versions_are_swept_out(skills: Path, cache_dir: Path) -> None:
+    """Each version, pack and configuration writes cache files of its own: a scan that writes
+    deletes those no scan has written for 30 days, and leaves the ones it uses."""
+    from skillscan.cache import STALE_DAYS
+
+    _report(skills)
+    used = sorted(cache_dir.iterdir())
+    month_ago = time.time() - (STALE_DAYS + 1) * 86_400
+    stale = [cache_dir / "results-0123.json", cache_dir / "skills-0123.json", cache_dir / "pack-0.0.1-0123.json"]
+    recent, other = cache_dir / "skills-4567.json", cache_dir / "notes.txt"
+    for path in (*stale, recent, other, *used):
+        if not path.exists():
+            path.write_text("{}")
+        if path is not recent:
+            os.utime(path, (month_ago, month_ago))
+    (sorted(skills.iterdir())[0] / "notes.md").write_text("A change, so that the scan writes.\n")
+    _report(skills)
+    assert not any(path.exists() for path in stale)
+    assert recent.exists() and other.exists() and all(path.exists() for path in used)
 
 
 def test_the_cache_lives_outside_the_scanned_folders(skills: Path, cache_dir: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 from skillscan import __version__
 from skillscan.errors import RulePackError
+from skillscan.model import RulePackInfo
 from skillscan.rules.schema import Rule, parse_rule
 
 
@@ -135,6 +136,12 @@ def _parse_yaml(data: bytes, path: Path) -> Any:
         return yaml.load(data.decode("utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - safe loader
     except (UnicodeDecodeError, yaml.YAMLError) as error:
         raise RulePackError(str(path), f"cannot read: {error}") from None
+
+
+def cache_files(packs: Iterable[RulePackInfo]) -> list[Path]:
+    """The cache files that hold these packs (validated, and their folders' stamps)."""
+    paths = [_pack_cache_file(pack.digest) for pack in packs]
+    return [p for p in (*paths, _stamps_file()) if p is not None]
 
 
 def _pack_cache_file(digest: str) -> Path | None:
