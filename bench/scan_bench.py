@@ -6,7 +6,8 @@ reading every file (the floor).
 The corpus is generated in a temp dir: a realistic mix of SKILL.md sizes with prose, headings,
 code fences, links and comments, plus bundled Python / shell / JS scripts and a reference doc
 in some skills; a few skills carry a planted finding. Figures printed, each the median of
-`--repeat` runs (wall time on a shared machine varies by some 10 % from run to run):
+`--repeat` cold runs and three times as many warm and one-skill runs, which are cheap (on a
+shared machine one warm run may take half as long again as the next):
 
   floor   read every file once (open + read + sha256), the I/O any scanner must do
   cold    `skillscan scan` with an empty cache directory, every engine on
@@ -158,7 +159,7 @@ def main() -> None:
     parser.add_argument("--skills", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--jobs", type=int, default=0, help="passed to `skillscan scan --jobs` (0: one per CPU)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each measurement; the median is shown")
+    parser.add_argument("--repeat", type=int, default=3, help="cold runs (warm: three times as many); medians are shown")
     options = parser.parse_args()
     rng = random.Random(options.seed)
     with tempfile.TemporaryDirectory(prefix="skillscan-bench-") as temporary:
@@ -179,12 +180,12 @@ def main() -> None:
             colds.append(seconds)
             peak = max(peak, used)
         warms, warm_peak, same = [], 0, True
-        for _ in range(options.repeat):  # on the last cold run's cache
+        for _ in range(3 * options.repeat):  # on the last cold run's cache
             seconds, warm_report, _, used = run_scan([str(root), *jobs], env)
             warms.append(seconds)
             warm_peak = max(warm_peak, used)
             same = same and _findings(warm_report) == _findings(report)
-        one = _median([run_scan([str(root / "skill-00001"), *jobs], env)[0] for _ in range(options.repeat)])
+        one = _median([run_scan([str(root / "skill-00001"), *jobs], env)[0] for _ in range(3 * options.repeat)])
         cold, warm = _median(colds), _median(warms)
         megabytes = size / 1e6
         print(f"corpus: {options.skills} skills, {files} files, {megabytes:.1f} MB "
