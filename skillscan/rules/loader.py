@@ -66,10 +66,12 @@ def load_pack(root: Path, fresh: bool = False) -> RulePack:
     # The digest itself is remembered with the pack folder's tree stamp: an untouched pack is
     # not even read.
     stamp = None if fresh else _tree_stamp(root)
-    digest = _remembered_digest(root, stamp)
-    cached = None if fresh or digest is None else _cached_pack(digest)
+    remembered = _remembered_digest(root, stamp)
+    cached = _cached_pack(remembered) if remembered is not None else None
     validated = cached is not None and _MANIFEST in cached
-    if cached is None or not validated:
+    if remembered is not None and cached is not None and validated:
+        digest = remembered
+    else:
         files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
         contents = {path: path.read_bytes() for path in files}
         digest = _digest(root, contents)
