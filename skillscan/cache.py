@@ -6,8 +6,9 @@ virtual artifacts cut from it (code fences, decoded layers). Skill-level engines
 look across files, chains) always run; they are cheap and see the merged matches.
 
 The cache lives in the user cache dir (never inside a scanned folder), one JSON file per scan
-key, written atomically; files no scan has written for 30 days are swept out (`forget_stale`). Secrets never reach it: a file in which a secret rule matched is not
-cached at all (it is analysed again next time — such files are rare).
+key, written atomically; files no scan has written for 30 days are swept out (`forget_stale`).
+Secrets never reach it: a file in which a secret rule matched is not cached at all (it is
+analysed again next time — such files are rare).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -145,13 +146,14 @@ def bounded(entries: dict[str, Any], touched: set[str]) -> dict[str, Any]:
     return {key: value for key, value in entries.items() if key in touched}
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write-then-rename, so a concurrent or interrupted scan never leaves a torn file."""
+def write_json_atomically(path: Path, data: Any, default: Callable[[Any], Any] | None = None) -> None:
+    """Write-then-rename, so a concurrent or interrupted scan never leaves a torn file
+    (`default`: as for json.dump)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
+            json.dump(data, handle, separators=(",", ":"), default=default)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

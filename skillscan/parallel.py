@@ -100,11 +100,10 @@ def _ready() -> None:
 
 
 def _initialise(rules: Mapping[str, Sequence[Rule]]) -> None:
+    from skillscan.engines import engines
     from skillscan.runtime import tune_garbage_collector
 
     tune_garbage_collector()
-    from skillscan.engines import engines
-
     _prepared.update({name: engines()[name].prepare(engine_rules) for name, engine_rules in rules.items()})
 
 

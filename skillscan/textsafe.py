@@ -38,6 +38,12 @@ def json_text(text: str) -> str:
     return JSON_UNSAFE.sub(_u_escape, escape_surrogates(text))
 
 
+def unicode_escaped(text: str) -> str:
+    """Control, bidi and invisible characters (newline and tab aside) as `\\uNNNN` escapes: for
+    markup such as HTML, where a browser would reorder or hide them."""
+    return _UNSAFE.sub(_u_escape, text)
+
+
 def shown(text: object, inline: bool = False) -> str:
     """Human text with unsafe characters as `\\xNN` / `\\uNNNN`; `inline` also escapes newlines
     and tabs, so a name or path stays on one line. Surrogates are escaped too."""

@@ -7,21 +7,17 @@ scanned skill goes through `html.escape` (scanned content is hostile).
 
 from __future__ import annotations
 
-import re
 from html import escape as _html_escape
 
-from skillscan import __version__
+from skillscan import __version__, textsafe
 from skillscan.model import Finding, ScanResult, Severity, Skill
 from skillscan.report import counts_by_severity, exit_code, help_uri, suppressed_counts, suppression_reason
 from skillscan.report.json import scanned_files
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
 def escape(text: str) -> str:
     """`html.escape`, with control, bidi and invisible characters shown as \\uNNNN escapes: they
     would reorder or hide text in a browser, and act on a terminal that prints the file."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group(0)):04x}", _html_escape(text))
+    return textsafe.unicode_escaped(_html_escape(text))
 
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"

@@ -67,17 +67,16 @@ def load_pack(root: Path, fresh: bool = False) -> RulePack:
     # not even read.
     stamp = None if fresh else _tree_stamp(root)
     remembered = _remembered_digest(root, stamp)
-    cached = _cached_pack(remembered) if remembered is not None else None
-    validated = cached is not None and _MANIFEST in cached
-    if remembered is not None and cached is not None and validated:
-        digest = remembered
+    cached = _validated_pack(remembered) if remembered is not None else None
+    if remembered is not None and cached is not None:
+        digest, validated = remembered, True
     else:
         files = sorted(p for p in root.rglob("*.yaml") if p.is_file())
         contents = {path: path.read_bytes() for path in files}
         digest = _digest(root, contents)
-        cached = None if fresh else _cached_pack(digest)
-        validated = cached is not None and _MANIFEST in cached
-        if cached is None or not validated:
+        cached = None if fresh else _validated_pack(digest)
+        validated = cached is not None
+        if cached is None:
             cached = {str(p.relative_to(root)): _parse_yaml(contents[p], p) for p in files}
         _remember_digest(root, stamp, digest)
     manifest = cached[_MANIFEST]
@@ -147,11 +146,21 @@ def cache_files(packs: Iterable[RulePackInfo]) -> list[Path]:
 
 
 def _pack_cache_file(digest: str) -> Path | None:
+    return _cache_file(f"pack-{__version__}-{digest.removeprefix('sha256:')[:32]}.json")
+
+
+def _stamps_file() -> Path | None:
+    return _cache_file("pack-stamps.json")
+
+
+def _cache_file(name: str) -> Path | None:
+    """`name` in the user cache dir; None when there is no usable one (then packs are always
+    read and validated)."""
     try:
         from skillscan.cache import default_dir
 
-        return default_dir() / f"pack-{__version__}-{digest.removeprefix('sha256:')[:32]}.json"
-    except Exception:  # no usable cache dir: always validate
+        return default_dir() / name
+    except Exception:  # no usable cache dir
         return None
 
 
@@ -162,24 +171,10 @@ def _tree_stamp(root: Path) -> str | None:
     return tree_stamp(root, list_tree(root), f"rule pack {__version__}")
 
 
-def _stamps_file() -> Path | None:
-    try:
-        from skillscan.cache import default_dir
-
-        return default_dir() / "pack-stamps.json"
-    except Exception:  # no usable cache dir
-        return None
-
-
 def _remembered_digest(root: Path, stamp: str | None) -> str | None:
     """The digest last computed for the pack folder `root` when its tree stamp was `stamp`."""
     path = _stamps_file()
-    if stamp is None or path is None:
-        return None
-    try:
-        remembered = json.loads(path.read_text(encoding="utf-8")).get(str(root))
-    except (OSError, ValueError, AttributeError):
-        return None
+    remembered = _read_mapping(path).get(str(root)) if stamp is not None and path is not None else None
     if isinstance(remembered, list) and len(remembered) == 2 and remembered[0] == stamp:
         return str(remembered[1])
     return None
@@ -187,40 +182,37 @@ def _remembered_digest(root: Path, stamp: str | None) -> str | None:
 
 def _remember_digest(root: Path, stamp: str | None, digest: str) -> None:
     path = _stamps_file()
-    if stamp is None or path is None:
-        return
-    try:
-        known = json.loads(path.read_text(encoding="utf-8"))
-        known = known if isinstance(known, dict) else {}
-    except (OSError, ValueError):
-        known = {}
-    known[str(root)] = [stamp, digest]
-    try:
-        from skillscan.cache import write_json_atomically
-
-        write_json_atomically(path, known)
-    except OSError:
-        pass  # an optimisation; a scan never fails for it
+    if stamp is not None and path is not None:
+        _write_mapping(path, {**_read_mapping(path), str(root): [stamp, digest]})
 
 
-def _cached_pack(digest: str) -> dict[str, Any] | None:
+def _validated_pack(digest: str) -> dict[str, Any] | None:
+    """Every file of the pack with this digest as validated by this version, or None."""
     path = _pack_cache_file(digest)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8")) if path is not None else None
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
+    pack = _read_mapping(path) if path is not None else {}
+    return pack if _MANIFEST in pack else None
 
 
 def _store_pack(digest: str, files: dict[str, Any]) -> None:
     path = _pack_cache_file(digest)
-    if path is None:
-        return
+    if path is not None:
+        _write_mapping(path, files)
+
+
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """A JSON object from the cache dir; {} when it is missing, damaged or not an object."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(files, default=str), encoding="utf-8")
-        os.replace(temporary, path)
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_mapping(path: Path, data: dict[str, Any]) -> None:
+    from skillscan.cache import write_json_atomically
+
+    try:
+        write_json_atomically(path, data, default=str)  # (YAML may hold dates)
     except (OSError, TypeError, ValueError):
         pass  # the cache is an optimisation; a scan never fails for it
 
